@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <time.h>
+#include <valgrind/valgrind.h>
 
 #include "coro/coro_internal.h"
 
@@ -45,7 +47,9 @@ static int ring_init(struct coro_sched *s, unsigned entries)
         {0, "plain"},
     };
     int err = -EINVAL;
-    for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+    /* Under valgrind the ring waits in poll() (see sched_wait), which needs a ring that posts CQEs itself. */
+    size_t first = RUNNING_ON_VALGRIND ? sizeof(tries) / sizeof(tries[0]) - 1 : 0;
+    for (size_t i = first; i < sizeof(tries) / sizeof(tries[0]); i++) {
         struct io_uring_params p;
         memset(&p, 0, sizeof(p));
         /* A roomy CQ: every connection can have an op and a linked timeout in flight at once. */
@@ -276,6 +280,21 @@ static void sched_reap(struct coro_sched *s)
     io_uring_cq_advance(&s->ring, n);
 }
 
+/* Submits and sleeps until a completion arrives. Valgrind does not know that io_uring_enter blocks and keeps its
+ * global lock across it, which would freeze every other thread; poll() on the ring fd it does know. */
+static void sched_wait(struct coro_sched *s)
+{
+    if (!RUNNING_ON_VALGRIND) {
+        io_uring_submit_and_wait(&s->ring, 1);
+        return;
+    }
+    io_uring_submit(&s->ring);
+    if (!io_uring_cq_ready(&s->ring)) {
+        struct pollfd p = {.fd = s->ring.ring_fd, .events = POLLIN};
+        poll(&p, 1, -1);
+    }
+}
+
 void coro_sched_run(struct coro_sched *s)
 {
     /* Messages this thread posted must leave before it stops, so the loop also waits for their send CQEs. */
@@ -290,7 +309,7 @@ void coro_sched_run(struct coro_sched *s)
         if (!s->live && !s->msgs_in_flight)
             break;
         if (!s->ready_head)
-            io_uring_submit_and_wait(&s->ring, 1);
+            sched_wait(s);
         else if (s->ring_flags & IORING_SETUP_DEFER_TASKRUN)
             io_uring_submit_and_get_events(&s->ring);
         else

@@ -1,0 +1,329 @@
+/* One request on a connection: reading its body (Content-Length or chunked, with 100-continue) and writing its
+ * response. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "http/http_conn.h"
+
+const char *http_request_id(const struct http_conn *c) { return c->request_id; }
+
+struct http_server *http_conn_server(const struct http_conn *c) { return c->srv; }
+
+int64_t http_body_length(const struct http_conn *c) { return c->body_length; }
+
+void http_conn_set_close(struct http_conn *c) { c->close_after = true; }
+
+static int64_t io_deadline(const struct http_conn *c) { return coro_deadline_in(c->srv->shared->cfg.idle_timeout); }
+
+static void request_id_make(struct http_conn *c)
+{
+    /* Unique per process run: a random salt from start-up, the thread, and a per-thread sequence number. */
+    struct http_server *srv = c->srv;
+    uint64_t id = (srv->shared->id_salt << 48) ^ ((uint64_t)srv->thread_index << 40) ^ ++srv->request_seq;
+    snprintf(c->request_id, sizeof(c->request_id), "%016" PRIX64, id);
+}
+
+void http_conn_begin_request(struct http_conn *c, struct http_request *req)
+{
+    c->pos = c->body_base = req->head_len;
+    c->body_chunked = req->chunked;
+    c->body_left = req->chunked ? 0 : (req->content_length > 0 ? req->content_length : 0);
+    c->body_length = req->chunked ? -1 : c->body_left;
+    c->body_done = !req->chunked && c->body_left == 0;
+    c->continue_pending = req->expect_continue && !c->body_done;
+    if (req->chunked)
+        http_chunked_init(&c->chunked);
+    c->close_after = !req->keep_alive || c->srv->draining;
+    c->is_head = req->method == HTTP_HEAD;
+    c->head_sent = false;
+    c->resp_left = 0;
+    c->status = 0;
+    request_id_make(c);
+}
+
+static ssize_t send_all(struct http_conn *c, const void *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = coro_send(c->fd, (const char *)buf + done, len - done, 0, io_deadline(c));
+        if (n <= 0)
+            return n < 0 ? n : -ECONNRESET;
+        done += (size_t)n;
+    }
+    return (ssize_t)done;
+}
+
+static int send_continue(struct http_conn *c)
+{
+    static const char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    c->continue_pending = false;
+    ssize_t n = send_all(c, line, sizeof(line) - 1);
+    return n < 0 ? (int)n : 0;
+}
+
+/* Makes room behind body_base for more input, then receives into it. */
+static ssize_t conn_fill(struct http_conn *c)
+{
+    if (c->pos == c->len) {
+        c->pos = c->len = c->body_base;
+    } else if (c->len == c->cap) {
+        memmove(c->buf + c->body_base, c->buf + c->pos, c->len - c->pos);
+        c->len -= c->pos - c->body_base;
+        c->pos = c->body_base;
+    }
+    ssize_t n = coro_recv(c->fd, c->buf + c->len, c->cap - c->len, 0, io_deadline(c));
+    if (n == 0)
+        return -ECONNRESET;
+    if (n > 0)
+        c->len += (size_t)n;
+    return n;
+}
+
+static ssize_t body_read_length(struct http_conn *c, char *buf, size_t len)
+{
+    size_t want = len < (uint64_t)c->body_left ? len : (size_t)c->body_left;
+    size_t avail = c->len - c->pos;
+    ssize_t n;
+    if (avail) {
+        n = (ssize_t)(avail < want ? avail : want);
+        memcpy(buf, c->buf + c->pos, (size_t)n);
+        c->pos += (size_t)n;
+    } else {
+        /* Nothing buffered: receive straight into the caller's buffer. */
+        n = coro_recv(c->fd, buf, want, 0, io_deadline(c));
+        if (n == 0)
+            n = -ECONNRESET;
+        if (n < 0)
+            return n;
+    }
+    c->body_left -= n;
+    c->body_done = c->body_left == 0;
+    return n;
+}
+
+static ssize_t body_read_chunked(struct http_conn *c, char *buf, size_t len)
+{
+    for (;;) {
+        size_t avail = c->len - c->pos;
+        if (avail) {
+            uint64_t left = http_chunked_data_left(&c->chunked);
+            if (left) {
+                size_t n = avail < len ? avail : len;
+                n = n < left ? n : (size_t)left;
+                memcpy(buf, c->buf + c->pos, n);
+                http_chunked_skip(&c->chunked, n);
+                c->pos += n;
+                return (ssize_t)n;
+            }
+            /* Feeding at most len bytes bounds the payload that comes back to what fits in buf. */
+            const char *data;
+            size_t data_len;
+            ssize_t r = http_chunked_feed(&c->chunked, NULL, c->buf + c->pos, avail < len ? avail : len, &data,
+                                          &data_len);
+            if (r < 0)
+                return -EPROTO;
+            c->pos += (size_t)r;
+            if (data_len) {
+                memmove(buf, data, data_len);
+                return (ssize_t)data_len;
+            }
+            if (http_chunked_done(&c->chunked)) {
+                c->body_done = true;
+                return 0;
+            }
+            if (r > 0)
+                continue;
+        }
+        ssize_t n = conn_fill(c);
+        if (n < 0)
+            return n;
+    }
+}
+
+ssize_t http_body_read(struct http_conn *c, void *buf, size_t len)
+{
+    if (c->body_done || len == 0)
+        return 0;
+    if (c->continue_pending) {
+        int err = send_continue(c);
+        if (err < 0)
+            return err;
+    }
+    ssize_t n = c->body_chunked ? body_read_chunked(c, buf, len) : body_read_length(c, buf, len);
+    if (n < 0)
+        c->close_after = true; /* the framing is lost: the connection cannot carry another request */
+    return n;
+}
+
+bool http_conn_finish_request(struct http_conn *c, size_t limit)
+{
+    if (!c->head_sent || c->resp_left > 0)
+        return false;
+    if (!c->body_done) {
+        /* The client waits for 100 Continue and never sent the body: its next bytes are not a request. */
+        if (c->continue_pending)
+            return false;
+        char scratch[16384];
+        size_t drained = 0;
+        while (!c->body_done) {
+            ssize_t n = http_body_read(c, scratch, sizeof(scratch));
+            if (n <= 0)
+                return n == 0;
+            drained += (size_t)n;
+            if (drained > limit)
+                return false;
+        }
+    }
+    return !c->close_after;
+}
+
+/* --- response ----------------------------------------------------------------------------------------------- */
+
+void http_resp_init(struct http_resp *r, int status)
+{
+    r->status = status;
+    r->len = 0;
+    r->overflow = false;
+}
+
+void http_resp_header(struct http_resp *r, const char *name, const char *value)
+{
+    http_resp_headerf(r, name, "%s", value);
+}
+
+void http_resp_headerf(struct http_resp *r, const char *name, const char *fmt, ...)
+{
+    size_t room = sizeof(r->buf) - r->len;
+    int n = snprintf(r->buf + r->len, room, "%s: ", name);
+    if (n < 0 || (size_t)n >= room)
+        goto overflow;
+    r->len += (size_t)n;
+    room -= (size_t)n;
+
+    va_list ap;
+    va_start(ap, fmt);
+    n = vsnprintf(r->buf + r->len, room, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n + 2 >= room)
+        goto overflow;
+    r->len += (size_t)n;
+    memcpy(r->buf + r->len, "\r\n", 2);
+    r->len += 2;
+    return;
+overflow:
+    r->overflow = true;
+}
+
+/* The Date header value, formatted once per second per thread. */
+static const char *http_date_now(void)
+{
+    static _Thread_local char date[40];
+    static _Thread_local time_t cached;
+    time_t now = time(NULL);
+    if (now != cached) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        cached = now;
+    }
+    return date;
+}
+
+/* Prepends the status line and appends the headers every response carries; returns the head's length. */
+static int resp_finish(struct http_conn *c, struct http_resp *r, int64_t content_length, char *out, size_t cap)
+{
+    if (c->srv->draining)
+        c->close_after = true;
+    int n = snprintf(out, cap,
+                     "HTTP/1.1 %d %s\r\n"
+                     "Server: s3orch\r\n"
+                     "Date: %s\r\n"
+                     "x-amz-request-id: %s\r\n"
+                     "x-amz-id-2: %s\r\n"
+                     "Content-Length: %" PRId64 "\r\n"
+                     "%s"
+                     "%.*s\r\n",
+                     r->status, http_status_reason(r->status), http_date_now(), c->request_id, c->request_id,
+                     content_length, c->close_after ? "Connection: close\r\n" : "", (int)r->len, r->buf);
+    if (r->overflow || n < 0 || (size_t)n >= cap)
+        return -E2BIG;
+    return n;
+}
+
+int http_send_head(struct http_conn *c, struct http_resp *r, int64_t content_length)
+{
+    return http_respond_partial(c, r, content_length, NULL, 0);
+}
+
+int http_respond_partial(struct http_conn *c, struct http_resp *r, int64_t content_length, const void *body,
+                         size_t len)
+{
+    char head[sizeof(r->buf) + 512];
+    if (c->head_sent)
+        return -EALREADY;
+    int n = resp_finish(c, r, content_length, head, sizeof(head));
+    if (n < 0)
+        return n;
+    c->head_sent = true;
+    c->status = r->status;
+    c->resp_left = c->is_head ? 0 : content_length;
+    if (c->is_head)
+        len = 0;
+
+    struct iovec iov[2] = {{head, (size_t)n}, {(void *)body, len}};
+    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = len ? 2 : 1};
+    size_t total = (size_t)n + len, done = 0;
+    while (done < total) {
+        ssize_t sent = coro_sendmsg(c->fd, &mh, 0, io_deadline(c));
+        if (sent <= 0) {
+            c->close_after = true;
+            return sent < 0 ? (int)sent : -ECONNRESET;
+        }
+        done += (size_t)sent;
+        /* Advance the iovecs past what went out. */
+        while (sent > 0 && mh.msg_iovlen) {
+            size_t step = (size_t)sent < mh.msg_iov->iov_len ? (size_t)sent : mh.msg_iov->iov_len;
+            mh.msg_iov->iov_base = (char *)mh.msg_iov->iov_base + step;
+            mh.msg_iov->iov_len -= step;
+            sent -= (ssize_t)step;
+            if (!mh.msg_iov->iov_len) {
+                mh.msg_iov++;
+                mh.msg_iovlen--;
+            }
+        }
+    }
+    c->resp_left -= (int64_t)len;
+    return 0;
+}
+
+ssize_t http_send_body(struct http_conn *c, const void *buf, size_t len)
+{
+    if (c->is_head)
+        return (ssize_t)len;
+    if ((int64_t)len > c->resp_left)
+        return -EMSGSIZE;
+    ssize_t n = send_all(c, buf, len);
+    if (n < 0) {
+        c->close_after = true;
+        return n;
+    }
+    c->resp_left -= n;
+    return n;
+}
+
+int http_respond(struct http_conn *c, struct http_resp *r, const void *body, size_t len)
+{
+    return http_respond_partial(c, r, (int64_t)len, body, len);
+}
+
+int http_respond_text(struct http_conn *c, int status, const char *text)
+{
+    struct http_resp r;
+    http_resp_init(&r, status);
+    http_resp_header(&r, "Content-Type", "text/plain; charset=utf-8");
+    return http_respond(c, &r, text, strlen(text));
+}

@@ -1,0 +1,190 @@
+/* Accepting connections and running each one: read a head, hand the request to the handler, finish its body,
+ * and go round again while keep-alive allows. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/http_conn.h"
+
+/* Body bytes left unread by a handler that we still read to keep the connection; beyond this we close. */
+#define HTTP_DRAIN_LIMIT (1024 * 1024)
+
+static void conn_link(struct http_server *srv, struct http_conn *c)
+{
+    c->prev = NULL;
+    c->next = srv->conns;
+    if (srv->conns)
+        srv->conns->prev = c;
+    srv->conns = c;
+}
+
+static void conn_unlink(struct http_server *srv, struct http_conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+}
+
+static void conn_reject(struct http_conn *c, int status)
+{
+    c->close_after = true;
+    if (c->srv->shared->reject)
+        c->srv->shared->reject(c, status);
+    else
+        http_respond_text(c, status, http_status_reason(status));
+}
+
+/* Rejects a connection before it has a parsed request. */
+static void conn_reject_early(struct http_conn *c, int status)
+{
+    http_conn_begin_request(c, &(struct http_request){.content_length = -1});
+    conn_reject(c, status);
+}
+
+/* Reads until a whole head is parsed. Returns the head length, 0 when the connection should just close, or a
+ * negative HTTP status to answer before closing. */
+static int conn_read_head(struct http_conn *c, struct http_request *req)
+{
+    const struct http_server_config *cfg = &c->srv->shared->cfg;
+    struct http_parser p;
+    int64_t head_deadline = 0;
+
+    http_parser_init(&p);
+    for (;;) {
+        if (c->len > 0) {
+            if (!head_deadline)
+                head_deadline = coro_deadline_in(cfg->header_timeout);
+            int r = http_parse_request(&p, c->buf, c->len, &cfg->limits, req);
+            if (r != 0)
+                return r;
+            if (c->len == c->cap)
+                return -431;
+        }
+        if (c->len == 0 && c->srv->draining)
+            return 0;
+        c->idle = c->len == 0;
+        ssize_t n = coro_recv(c->fd, c->buf + c->len, c->cap - c->len, 0,
+                              c->len ? head_deadline : coro_deadline_in(cfg->idle_timeout));
+        c->idle = false;
+        if (n == -ETIMEDOUT && c->len)
+            return -408;
+        if (n <= 0)
+            return 0;
+        c->len += (size_t)n;
+    }
+}
+
+/* Serves one request; false when the connection is done. */
+static bool conn_serve_one(struct http_conn *c)
+{
+    struct http_request req;
+
+    /* Pipelined bytes of the next request move to the front. */
+    memmove(c->buf, c->buf + c->pos, c->len - c->pos);
+    c->len -= c->pos;
+    c->pos = c->body_base = 0;
+
+    int r = conn_read_head(c, &req);
+    if (r < 0)
+        conn_reject_early(c, -r);
+    if (r <= 0)
+        return false;
+    http_conn_begin_request(c, &req);
+    c->srv->shared->handler(c, &req, c->srv->shared->handler_ctx);
+    if (!c->head_sent)
+        conn_reject(c, 500);
+    return http_conn_finish_request(c, HTTP_DRAIN_LIMIT) && !c->srv->draining;
+}
+
+struct conn_start {
+    struct http_server *srv;
+    int fd;
+};
+
+static void conn_main(void *arg)
+{
+    struct conn_start start = *(struct conn_start *)arg;
+    free(arg);
+    struct http_server *srv = start.srv;
+    char buf[HTTP_CONN_BUF];
+    struct http_conn c = {.srv = srv, .co = coro_self(), .fd = start.fd, .buf = buf, .cap = sizeof(buf)};
+
+    conn_link(srv, &c);
+    long open = atomic_fetch_add(&srv->shared->connections, 1) + 1;
+    if (srv->shared->max_connections && open > srv->shared->max_connections) {
+        conn_reject_early(&c, 503);
+    } else {
+        while (conn_serve_one(&c))
+            ;
+    }
+    atomic_fetch_sub(&srv->shared->connections, 1);
+    coro_close(c.fd);
+    conn_unlink(srv, &c);
+    coro_wg_done(&srv->live);
+}
+
+static void acceptor_main(void *arg)
+{
+    struct http_server *srv = arg;
+    while (!srv->draining) {
+        int fd = coro_accept(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC, 0);
+        if (fd == -ECANCELED)
+            break;
+        if (fd < 0) {
+            /* Out of descriptors or memory: back off instead of spinning on the same error. */
+            coro_sleep(CORO_MS(10));
+            continue;
+        }
+        struct conn_start *start = malloc(sizeof(*start));
+        if (start) {
+            *start = (struct conn_start){srv, fd};
+            coro_wg_add(&srv->live, 1);
+            if (coro_spawn(coro_sched_self(), conn_main, start))
+                continue;
+            coro_wg_done(&srv->live);
+            free(start);
+        }
+        coro_close(fd);
+    }
+    coro_close(srv->listen_fd);
+    srv->listen_fd = -1;
+    coro_wg_done(&srv->live);
+}
+
+int http_server_start(struct http_server *srv, struct http_shared *shared, int listen_fd, unsigned thread_index)
+{
+    memset(srv, 0, sizeof(*srv));
+    srv->shared = shared;
+    srv->listen_fd = listen_fd;
+    srv->thread_index = thread_index;
+    coro_wg_add(&srv->live, 1);
+    srv->acceptor = coro_spawn(coro_sched_self(), acceptor_main, srv);
+    return srv->acceptor ? 0 : -ENOMEM;
+}
+
+/* Lets requests in flight finish until the shutdown timeout, then cancels what is left. */
+static void drain_main(void *arg)
+{
+    struct http_server *srv = arg;
+    int64_t deadline = coro_deadline_in(srv->shared->cfg.shutdown_timeout);
+    if (coro_wg_wait(&srv->live, deadline) == 0)
+        return;
+    for (struct http_conn *c = srv->conns; c; c = c->next)
+        coro_cancel(c->co);
+    coro_wg_wait(&srv->live, 0);
+}
+
+void http_server_drain(struct http_server *srv)
+{
+    if (srv->draining)
+        return;
+    srv->draining = true;
+    coro_cancel(srv->acceptor);
+    for (struct http_conn *c = srv->conns; c; c = c->next)
+        if (c->idle)
+            coro_cancel(c->co);
+    coro_spawn(coro_sched_self(), drain_main, srv);
+}

@@ -1,0 +1,96 @@
+/* HTTP/1.1 server on the coroutine runtime: one acceptor coroutine per thread on its own SO_REUSEPORT listener,
+ * one coroutine per connection. A handler is straight-line code: it reads the body with http_body_read(),
+ * answers with http_respond() (or http_send_head() + http_send_body()), and returns.
+ *
+ * Lifecycle per thread: http_server_start() spawns the acceptor; http_server_drain() (called on that thread, e.g.
+ * from a cross-thread message) stops accepting, closes idle connections, marks busy ones to close after their
+ * response, and cuts whatever still runs when the shutdown timeout passes. */
+#ifndef S3ORCH_HTTP_SERVER_H
+#define S3ORCH_HTTP_SERVER_H
+
+#include <stdatomic.h>
+
+#include "coro/coro.h"
+#include "http/http_chunked.h"
+#include "http/http_parser.h"
+
+struct http_server_config {
+    int64_t header_timeout;   /* ns: from the first byte of a head to its end (slow-loris bound) */
+    int64_t idle_timeout;     /* ns: keep-alive wait for the next request, and the longest stall in a body or send */
+    int64_t shutdown_timeout; /* ns: how long a drain lets requests in flight run */
+    struct http_limits limits;
+};
+
+struct http_conn;
+typedef void (*http_handler_fn)(struct http_conn *c, struct http_request *req, void *ctx);
+/* Answers what the server rejects before any handler runs (malformed head: 400/414/431/501/505, head timeout: 408,
+ * connection limit: 503), so that these too come in the S3 error format. */
+typedef void (*http_reject_fn)(struct http_conn *c, int status);
+
+/* Shared by every thread's server: the connection limit is global. */
+struct http_shared {
+    struct http_server_config cfg;
+    atomic_long connections;
+    long max_connections;
+    http_handler_fn handler;
+    void *handler_ctx;
+    http_reject_fn reject;
+    uint64_t id_salt; /* random per process, mixed into request ids */
+};
+
+struct http_server {
+    struct http_shared *shared;
+    int listen_fd;
+    struct coro *acceptor;
+    struct http_conn *conns; /* every open connection on this thread */
+    struct coro_wg live;     /* acceptor + connections */
+    bool draining;
+    unsigned thread_index;
+    uint64_t request_seq;
+};
+
+/* Spawns the acceptor on the current thread's scheduler. listen_fd is owned by the server from here on. */
+int http_server_start(struct http_server *srv, struct http_shared *shared, int listen_fd, unsigned thread_index);
+/* Begins a graceful stop on this thread; a coroutine waits for the shutdown timeout and then cuts what is left. */
+void http_server_drain(struct http_server *srv);
+
+/* --- for handlers ------------------------------------------------------------------------------------------- */
+
+/* The id of the request being handled (also sent as x-amz-request-id). */
+const char *http_request_id(const struct http_conn *c);
+struct http_server *http_conn_server(const struct http_conn *c);
+
+/* Reads up to len body bytes, decoding chunked framing; 0 at the end of the body. Sends "100 Continue" first if
+ * the client asked for it. Errors: -ETIMEDOUT (stalled), -ECONNRESET (client went away, or closed early),
+ * -EPROTO (bad chunked framing), -ECANCELED. */
+ssize_t http_body_read(struct http_conn *c, void *buf, size_t len);
+/* The decoded body length if known up front (Content-Length), else -1. */
+int64_t http_body_length(const struct http_conn *c);
+
+/* A response head under construction. Headers that overflow the buffer make the send fail with -E2BIG. */
+struct http_resp {
+    int status;
+    size_t len;
+    bool overflow;
+    char buf[4096];
+};
+void http_resp_init(struct http_resp *r, int status);
+void http_resp_header(struct http_resp *r, const char *name, const char *value);
+void http_resp_headerf(struct http_resp *r, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sends the head with Content-Length, Date, Connection and the request-id headers added; the body follows with
+ * http_send_body(). For HEAD requests no body goes out. */
+int http_send_head(struct http_conn *c, struct http_resp *r, int64_t content_length);
+ssize_t http_send_body(struct http_conn *c, const void *buf, size_t len);
+/* Head and the first `len` bytes of a body of content_length bytes, in one send. */
+int http_respond_partial(struct http_conn *c, struct http_resp *r, int64_t content_length, const void *body,
+                         size_t len);
+/* Head and whole body in one go. */
+int http_respond(struct http_conn *c, struct http_resp *r, const void *body, size_t len);
+/* A plain-text response in one go. */
+int http_respond_text(struct http_conn *c, int status, const char *text);
+/* Asks for the connection to close after this response (sent as Connection: close). */
+void http_conn_set_close(struct http_conn *c);
+
+#endif

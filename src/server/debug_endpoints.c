@@ -1,0 +1,87 @@
+/* Endpoints that exist only with --debug-endpoints, so tests can hold a request in flight (sleep) and push bodies
+ * through the HTTP layer before any S3 handler exists (echo). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "s3/s3_error.h"
+#include "server/debug_endpoints.h"
+
+#define ECHO_MAX (64 * 1024 * 1024)
+
+static long query_long(struct http_str query, const char *name, long fallback)
+{
+    size_t n = strlen(name);
+    for (const char *p = query.p, *end = query.p + query.n; p < end;) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        if ((size_t)(stop - p) > n && memcmp(p, name, n) == 0 && p[n] == '=')
+            return strtol(p + n + 1, NULL, 10);
+        p = stop + 1;
+    }
+    return fallback;
+}
+
+static void debug_sleep(struct http_conn *c, struct http_str query)
+{
+    long ms = query_long(query, "ms", 0);
+    if (ms < 0 || ms > 60000) {
+        s3_error_respond(c, S3_ERR_BAD_REQUEST, NULL, 0);
+        return;
+    }
+    if (coro_sleep(CORO_MS(ms)) < 0)
+        return;
+    http_respond_text(c, 200, "slept");
+}
+
+static void debug_echo(struct http_conn *c)
+{
+    size_t len = 0, cap = 64 * 1024;
+    char *body = malloc(cap);
+    if (!body) {
+        s3_error_respond(c, S3_ERR_INTERNAL, NULL, 0);
+        return;
+    }
+    for (;;) {
+        if (len == cap) {
+            char *bigger = cap < ECHO_MAX ? realloc(body, cap * 2) : NULL;
+            if (!bigger) {
+                http_conn_set_close(c);
+                s3_error_respond(c, S3_ERR_INTERNAL, NULL, 0);
+                goto out;
+            }
+            body = bigger;
+            cap *= 2;
+        }
+        ssize_t n = http_body_read(c, body + len, cap - len);
+        if (n < 0) {
+            if (n == -EPROTO)
+                s3_error_respond(c, S3_ERR_BAD_REQUEST, NULL, 0);
+            goto out;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    struct http_resp r;
+    http_resp_init(&r, 200);
+    http_resp_header(&r, "Content-Type", "application/octet-stream");
+    http_resp_headerf(&r, "x-body-length", "%zu", len);
+    http_respond(c, &r, body, len);
+out:
+    free(body);
+}
+
+bool debug_endpoint_handle(struct http_conn *c, struct http_request *req, struct http_str path,
+                           struct http_str query)
+{
+    if (http_str_eq_nocase(path, "/_debug/sleep") && req->method == HTTP_GET) {
+        debug_sleep(c, query);
+        return true;
+    }
+    if (http_str_eq_nocase(path, "/_debug/echo") && (req->method == HTTP_PUT || req->method == HTTP_POST)) {
+        debug_echo(c);
+        return true;
+    }
+    return false;
+}

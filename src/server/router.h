@@ -1,0 +1,17 @@
+/* The first stop of every request: operational endpoints (/health, /health/ready), test-only debug endpoints,
+ * and then the S3 API. */
+#ifndef S3ORCH_ROUTER_H
+#define S3ORCH_ROUTER_H
+
+#include <stdbool.h>
+
+#include "http/http_server.h"
+
+struct router {
+    bool debug_endpoints; /* /_debug/sleep and /_debug/echo, for tests only */
+};
+
+/* An http_handler_fn; ctx is a struct router. */
+void router_handle(struct http_conn *c, struct http_request *req, void *ctx);
+
+#endif

@@ -1,0 +1,303 @@
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "s3/s3_error.h"
+#include "server/cpu.h"
+#include "server/router.h"
+#include "server/serve.h"
+#include "util/log.h"
+
+void serve_options_default(struct serve_options *o)
+{
+    *o = (struct serve_options){
+        .listen = "127.0.0.1:9000",
+        .max_connections = 10000,
+        .http =
+            {
+                .header_timeout = CORO_SEC(10),
+                .idle_timeout = CORO_SEC(60),
+                .shutdown_timeout = CORO_SEC(30),
+                .limits = http_limits_default(),
+            },
+    };
+}
+
+enum thread_role { ROLE_REQUEST, ROLE_WORKER };
+
+struct ring_thread {
+    pthread_t tid;
+    enum thread_role role;
+    unsigned index;
+    int cpu; /* -1: not pinned */
+    int listen_fd;
+    struct http_shared *shared;
+    struct coro_sched *sched;
+    struct http_server srv;
+    struct coro_waitq stop_wait; /* worker: woken at shutdown */
+    bool stop;
+    int start_err;
+    sem_t *started;
+    atomic_bool *finished;
+};
+
+/* Runs on the thread the message was posted to. */
+static void thread_stop(void *arg)
+{
+    struct ring_thread *t = arg;
+    if (t->role == ROLE_REQUEST) {
+        http_server_drain(&t->srv);
+    } else {
+        t->stop = true;
+        coro_waitq_wake_all(&t->stop_wait);
+    }
+}
+
+/* The worker ring has no jobs yet; this keeps it alive until shutdown. */
+static void worker_idle(void *arg)
+{
+    struct ring_thread *t = arg;
+    while (!t->stop)
+        coro_waitq_wait(&t->stop_wait, 0);
+}
+
+static void *thread_main(void *arg)
+{
+    struct ring_thread *t = arg;
+    if (t->cpu >= 0) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(t->cpu, &one);
+        pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+    }
+    t->start_err = coro_sched_create(&t->sched, NULL);
+    if (t->start_err == 0) {
+        if (t->role == ROLE_REQUEST)
+            t->start_err = http_server_start(&t->srv, t->shared, t->listen_fd, t->index);
+        else if (!coro_spawn(t->sched, worker_idle, t))
+            t->start_err = -ENOMEM;
+    }
+    sem_post(t->started);
+    if (t->start_err == 0)
+        coro_sched_run(t->sched);
+    if (t->sched)
+        coro_sched_free(t->sched);
+    atomic_store(t->finished, true);
+    return NULL;
+}
+
+static int split_host_port(const char *listen, char *host, size_t cap, const char **port)
+{
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen || !colon[1])
+        return -EINVAL;
+    size_t n = (size_t)(colon - listen);
+    if (listen[0] == '[' && colon[-1] == ']') {
+        listen++;
+        n -= 2;
+    }
+    if (n >= cap)
+        return -EINVAL;
+    memcpy(host, listen, n);
+    host[n] = 0;
+    *port = colon + 1;
+    return 0;
+}
+
+/* One SO_REUSEPORT listener; with port 0 the first picks the port and the others reuse it. */
+static int listener_open(const struct addrinfo *ai, int *port_inout)
+{
+    struct sockaddr_storage ss;
+    memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+    if (ss.ss_family == AF_INET)
+        ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)*port_inout);
+    else
+        ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)*port_inout);
+
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+    /* Accepted sockets inherit TCP_NODELAY: responses are written whole, so Nagle only adds latency. */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&ss, ai->ai_addrlen) < 0 || listen(fd, 4096) < 0) {
+        int err = -errno;
+        close(fd);
+        return err;
+    }
+    socklen_t len = sizeof(ss);
+    getsockname(fd, (struct sockaddr *)&ss, &len);
+    *port_inout = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                                 : ((struct sockaddr_in6 *)&ss)->sin6_port);
+    return fd;
+}
+
+static int listeners_open(const char *listen, int n, int *fds, char *shown, size_t shown_cap)
+{
+    char host[256];
+    const char *port_str;
+    if (split_host_port(listen, host, sizeof(host), &port_str) < 0) {
+        log_error("bad listen address '%s' (want host:port)", listen);
+        return -EINVAL;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    struct addrinfo *ai;
+    int gai = getaddrinfo(host[0] ? host : NULL, port_str, &hints, &ai);
+    if (gai != 0) {
+        log_error("cannot resolve listen address '%s': %s", listen, gai_strerror(gai));
+        return -EINVAL;
+    }
+    int port = atoi(port_str), err = 0;
+    for (int i = 0; i < n; i++) {
+        fds[i] = listener_open(ai, &port);
+        if (fds[i] < 0) {
+            err = fds[i];
+            log_error("cannot listen on %s: %s", listen, strerror(-err));
+            while (i-- > 0)
+                close(fds[i]);
+            break;
+        }
+    }
+    if (!err) {
+        char addr[INET6_ADDRSTRLEN];
+        getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr), NULL, 0, NI_NUMERICHOST);
+        snprintf(shown, shown_cap, ai->ai_family == AF_INET6 ? "[%s]:%d" : "%s:%d", addr, port);
+    }
+    freeaddrinfo(ai);
+    return err;
+}
+
+static int thread_count(const struct serve_options *o, cpu_set_t *cpus, bool *pin)
+{
+    int usable = cpu_usable(cpus);
+    int n = o->threads > 0 ? o->threads : usable;
+    /* Pin only when each thread gets a CPU of its own; oversubscribed threads are better left to the kernel. */
+    *pin = n <= CPU_COUNT(cpus);
+    return n;
+}
+
+/* Waits for SIGTERM/SIGINT, drains, and waits for every thread; a second signal during the drain exits at once. */
+static int serve_wait(struct ring_thread *threads, int n, atomic_bool *finished)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    bool draining = false;
+    for (;;) {
+        bool all_done = true;
+        for (int i = 0; i < n; i++)
+            all_done &= atomic_load(&finished[i]);
+        if (all_done)
+            return 0;
+
+        struct timespec tick = {.tv_nsec = 50 * 1000000};
+        int sig = sigtimedwait(&set, NULL, &tick);
+        if (sig == SIGHUP) {
+            log_info("SIGHUP: configuration reload is not implemented yet");
+        } else if (sig == SIGTERM || sig == SIGINT) {
+            if (draining) {
+                log_warn("second signal during shutdown: exiting now");
+                return 1;
+            }
+            draining = true;
+            log_info("shutting down: draining connections");
+            for (int i = 0; i < n; i++)
+                coro_msg_post(threads[i].sched, thread_stop, &threads[i]);
+        }
+    }
+}
+
+int serve_run(const struct serve_options *o)
+{
+    cpu_set_t cpus;
+    bool pin;
+    int nreq = thread_count(o, &cpus, &pin);
+    int n = nreq + 1, exit_code = 1;
+    struct ring_thread *threads = calloc((size_t)n, sizeof(*threads));
+    atomic_bool *finished = calloc((size_t)n, sizeof(*finished));
+    int *fds = calloc((size_t)nreq, sizeof(int));
+    sem_t started;
+    char shown[300];
+    struct router router = {.debug_endpoints = o->debug_endpoints};
+    struct http_shared shared = {
+        .cfg = o->http,
+        .max_connections = o->max_connections,
+        .handler = router_handle,
+        .handler_ctx = &router,
+        .reject = s3_error_reject,
+    };
+    getrandom(&shared.id_salt, sizeof(shared.id_salt), 0);
+    sem_init(&started, 0, 0);
+
+    /* Threads inherit the mask: only the main thread takes these signals, through sigtimedwait. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (!threads || !finished || !fds || listeners_open(o->listen, nreq, fds, shown, sizeof(shown)) < 0)
+        goto out;
+
+    int spawned = 0;
+    for (int i = 0; i < n; i++) {
+        struct ring_thread *t = &threads[i];
+        t->role = i < nreq ? ROLE_REQUEST : ROLE_WORKER;
+        t->index = (unsigned)i;
+        t->cpu = pin && t->role == ROLE_REQUEST ? cpu_nth(&cpus, i) : -1;
+        t->listen_fd = i < nreq ? fds[i] : -1;
+        t->shared = &shared;
+        t->started = &started;
+        t->finished = &finished[i];
+        if (pthread_create(&t->tid, NULL, thread_main, t) != 0) {
+            log_error("cannot start thread %d", i);
+            break;
+        }
+        spawned++;
+    }
+    bool ok = spawned == n;
+    for (int i = 0; i < spawned; i++)
+        sem_wait(&started);
+    for (int i = 0; i < spawned; i++)
+        if (threads[i].start_err < 0) {
+            log_error("thread %d failed to start: %s", i, strerror(-threads[i].start_err));
+            ok = false;
+        }
+    if (ok) {
+        log_info("s3orch serving on %s: %d request threads%s, %s", shown, nreq, pin ? " (pinned)" : "",
+                 coro_sched_describe(threads[0].sched));
+        printf("listening on http://%s\n", shown);
+        fflush(stdout);
+        exit_code = serve_wait(threads, spawned, finished);
+        if (exit_code != 0)
+            goto out; /* forced: leave the threads to die with the process */
+    } else {
+        for (int i = 0; i < spawned; i++)
+            if (threads[i].start_err == 0)
+                coro_msg_post(threads[i].sched, thread_stop, &threads[i]);
+    }
+    for (int i = 0; i < spawned; i++)
+        pthread_join(threads[i].tid, NULL);
+    if (ok)
+        log_info("stopped");
+out:
+    free(threads);
+    free(finished);
+    free(fds);
+    return exit_code;
+}

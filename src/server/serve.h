@@ -1,0 +1,23 @@
+/* `s3orch serve`: the process shape of docs/architecture — request threads (one per usable CPU, pinned, each
+ * with its own ring and SO_REUSEPORT listener), one worker thread with its own ring, and the main thread handling
+ * signals. */
+#ifndef S3ORCH_SERVE_H
+#define S3ORCH_SERVE_H
+
+#include <stdbool.h>
+
+#include "http/http_server.h"
+
+struct serve_options {
+    const char *listen; /* "host:port"; port 0 picks a free one */
+    int threads;        /* request threads; 0 = usable CPUs */
+    long max_connections;
+    bool debug_endpoints;
+    struct http_server_config http;
+};
+
+void serve_options_default(struct serve_options *o);
+/* Runs until SIGTERM/SIGINT and a graceful drain; returns the process exit code. */
+int serve_run(const struct serve_options *o);
+
+#endif
