@@ -5,6 +5,7 @@
 #include <liburing.h>
 
 #include "coro/coro.h"
+#include "coro/coro_frame.h"
 
 /* user_data of an SQE is either a struct coro_op pointer (8-byte aligned, low bits clear) or one of these. */
 enum {
@@ -71,8 +72,6 @@ struct coro_sched {
     char describe[96];
 };
 
-void coro_switch(void **from, void *to);
-void coro_trampoline(void);
 
 /* sched.c */
 void coro_make_ready(struct coro *co);

@@ -131,42 +131,15 @@ static void coro_run_defers(struct coro *co)
     }
 }
 
-/* First frame of every coroutine (reached through coro_trampoline). Never returns: the scheduler frees the stack
- * after switching away from it. */
-static void coro_entry(struct coro *co)
+/* First frame of every coroutine. Never returns: the scheduler frees the stack after switching away from it. */
+static void coro_entry(void *arg)
 {
+    struct coro *co = arg;
     co->fn(co->arg);
     coro_run_defers(co);
     co->state = CORO_DONE;
     coro_switch(&co->sp, co->sched->main_sp);
     __builtin_unreachable();
-}
-
-/* Lays out a frame that coro_switch "returns" from into coro_trampoline, which calls coro_entry(co). */
-static void coro_frame_init(struct coro *co, uintptr_t top)
-{
-    top &= ~(uintptr_t)15;
-#if defined(__x86_64__)
-    uint64_t *ret = (uint64_t *)(top - 24); /* after `ret`, rsp is 16-byte aligned, as before a call */
-    ret[0] = (uint64_t)(uintptr_t)coro_trampoline;
-    ret[-1] = 0;                             /* rbp: ends backtraces */
-    ret[-2] = 0;                             /* rbx */
-    ret[-3] = (uint64_t)(uintptr_t)co;       /* r12: argument */
-    ret[-4] = (uint64_t)(uintptr_t)coro_entry; /* r13: function */
-    ret[-5] = 0;                             /* r14 */
-    ret[-6] = 0;                             /* r15 */
-    ret[-7] = 0x1F80 | ((uint64_t)0x037F << 32); /* default MXCSR and x87 control word */
-    co->sp = &ret[-7];
-#elif defined(__aarch64__)
-    uint64_t *f = (uint64_t *)(top - 160);
-    memset(f, 0, 160);
-    f[0] = (uint64_t)(uintptr_t)co;          /* x19: argument */
-    f[1] = (uint64_t)(uintptr_t)coro_entry;  /* x20: function */
-    f[11] = (uint64_t)(uintptr_t)coro_trampoline; /* x30: where ret goes */
-    co->sp = f;
-#else
-#error "coroutines need a context switch for this architecture"
-#endif
 }
 
 struct coro *coro_spawn(struct coro_sched *s, coro_fn fn, void *arg)
@@ -182,7 +155,7 @@ struct coro *coro_spawn(struct coro_sched *s, coro_fn fn, void *arg)
     co->sched = s;
     co->fn = fn;
     co->arg = arg;
-    coro_frame_init(co, top);
+    co->sp = coro_frame_init(top, coro_entry, co);
     s->live++;
     co->state = CORO_READY;
     ready_push(s, co);

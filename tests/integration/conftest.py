@@ -91,7 +91,7 @@ class Server:
         lines = [ln for ln in self.stderr().splitlines() if any(m in ln for m in _SANITIZER_MARKERS)]
         return "\n".join(lines)
 
-    def signal(self, sig=signal.SIGTERM) -> None:
+    def send_signal(self, sig=signal.SIGTERM) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
 
@@ -179,7 +179,7 @@ def server(request, tmp_path):
                 except AssertionError as e:
                     errors.append(str(e))
             else:
-                srv.signal(signal.SIGTERM)
+                srv.send_signal(signal.SIGTERM)
                 if srv.wait(scaled(5.0)) is None:
                     srv.kill()
         elif test_passed and not srv.stopped and srv.proc.returncode != 0:
