@@ -1,3 +1,4 @@
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,48 +37,80 @@ static int read_small_file(const char *path, char *buf, size_t cap)
     return (int)n;
 }
 
-/* The process's own cgroup v2 directory ("0::/kubepods/…" in /proc/self/cgroup), or "" when not found. */
-static void cgroup_v2_dir(char *dir, size_t cap)
-{
-    char buf[4096];
-    dir[0] = 0;
-    if (read_small_file("/proc/self/cgroup", buf, sizeof(buf)) < 0)
-        return;
-    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-        if (strncmp(line, "0::", 3) == 0) {
-            snprintf(dir, cap, "/sys/fs/cgroup%s", line + 3);
-            return;
-        }
-    }
-}
-
-static int cgroup_quota(void)
+/* The tightest quota found in dir and its ancestors up to `root` (a limit may sit on any of them). v2 keeps it in
+ * cpu.max, v1 in cpu.cfs_quota_us and cpu.cfs_period_us. */
+static int quota_walk(const char *root, const char *cg_path, bool v2)
 {
     char dir[2048], path[2200], buf[128];
-    cgroup_v2_dir(dir, sizeof(dir));
-    /* The limit may sit on any ancestor; the tightest one wins. */
     int best = -1;
-    while (dir[0]) {
-        snprintf(path, sizeof(path), "%s/cpu.max", dir);
-        if (read_small_file(path, buf, sizeof(buf)) > 0) {
-            int n = cpu_quota_parse_v2(buf);
-            if (n > 0 && (best < 0 || n < best))
-                best = n;
+    snprintf(dir, sizeof(dir), "%s%s", root, strcmp(cg_path, "/") == 0 ? "" : cg_path);
+    for (;;) {
+        int n = -1;
+        if (v2) {
+            snprintf(path, sizeof(path), "%s/cpu.max", dir);
+            if (read_small_file(path, buf, sizeof(buf)) > 0)
+                n = cpu_quota_parse_v2(buf);
+        } else {
+            long quota = 0, period = 0;
+            snprintf(path, sizeof(path), "%s/cpu.cfs_quota_us", dir);
+            if (read_small_file(path, buf, sizeof(buf)) > 0)
+                quota = atol(buf);
+            snprintf(path, sizeof(path), "%s/cpu.cfs_period_us", dir);
+            if (read_small_file(path, buf, sizeof(buf)) > 0)
+                period = atol(buf);
+            n = cpu_quota_parse_v1(quota, period);
         }
+        if (n > 0 && (best < 0 || n < best))
+            best = n;
         char *slash = strrchr(dir, '/');
-        if (!slash || slash == dir || strcmp(dir, "/sys/fs/cgroup") == 0)
+        if (strlen(dir) <= strlen(root) || !slash)
             break;
         *slash = 0;
     }
-    if (best > 0)
-        return best;
+    return best;
+}
 
-    long quota = 0, period = 0;
-    if (read_small_file("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", buf, sizeof(buf)) > 0)
-        quota = atol(buf);
-    if (read_small_file("/sys/fs/cgroup/cpu/cpu.cfs_period_us", buf, sizeof(buf)) > 0)
-        period = atol(buf);
-    return cpu_quota_parse_v1(quota, period);
+static bool controllers_have_cpu(const char *list)
+{
+    char copy[256];
+    snprintf(copy, sizeof(copy), "%s", list);
+    char *save;
+    for (char *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save))
+        if (strcmp(c, "cpu") == 0)
+            return true;
+    return false;
+}
+
+/* Reads /proc/self/cgroup ("0::/path" for v2, "N:cpu,cpuacct:/path" for v1) and looks where each hierarchy is
+ * usually mounted: /sys/fs/cgroup (v2 alone), /sys/fs/cgroup/unified (hybrid), /sys/fs/cgroup/<controllers>. */
+static int cgroup_quota(void)
+{
+    char buf[4096], root[512];
+    int best = -1;
+    if (read_small_file("/proc/self/cgroup", buf, sizeof(buf)) < 0)
+        return -1;
+    char *save;
+    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2)
+            continue;
+        *c2 = 0;
+        const char *controllers = c1 + 1, *path = c2 + 1;
+        int n = -1;
+        if (!*controllers) {
+            n = quota_walk("/sys/fs/cgroup", path, true);
+            if (n < 0)
+                n = quota_walk("/sys/fs/cgroup/unified", path, true);
+        } else if (controllers_have_cpu(controllers)) {
+            snprintf(root, sizeof(root), "/sys/fs/cgroup/%s", controllers);
+            n = quota_walk(root, path, false);
+            if (n < 0)
+                n = quota_walk("/sys/fs/cgroup/cpu", path, false);
+        }
+        if (n > 0 && (best < 0 || n < best))
+            best = n;
+    }
+    return best;
 }
 
 int cpu_usable(cpu_set_t *set)

@@ -73,6 +73,9 @@ static void worker_idle(void *arg)
 static void *thread_main(void *arg)
 {
     struct ring_thread *t = arg;
+    char name[16];
+    snprintf(name, sizeof(name), t->role == ROLE_REQUEST ? "s3orch-req-%u" : "s3orch-worker", t->index);
+    pthread_setname_np(pthread_self(), name);
     if (t->cpu >= 0) {
         cpu_set_t one;
         CPU_ZERO(&one);
