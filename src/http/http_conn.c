@@ -34,6 +34,7 @@ void http_conn_begin_request(struct http_conn *c, struct http_request *req)
     c->body_left = req->chunked ? 0 : (req->content_length > 0 ? req->content_length : 0);
     c->body_length = req->chunked ? -1 : c->body_left;
     c->body_done = !req->chunked && c->body_left == 0;
+    c->body_err = 0;
     c->continue_pending = req->expect_continue && !c->body_done;
     if (req->chunked)
         http_chunked_init(&c->chunked);
@@ -154,14 +155,17 @@ ssize_t http_body_read(struct http_conn *c, void *buf, size_t len)
             return err;
     }
     ssize_t n = c->body_chunked ? body_read_chunked(c, buf, len) : body_read_length(c, buf, len);
-    if (n < 0)
+    if (n < 0) {
         c->close_after = true; /* the framing is lost: the connection cannot carry another request */
+        if (!c->body_err)
+            c->body_err = (int)n;
+    }
     return n;
 }
 
 bool http_conn_finish_request(struct http_conn *c, size_t limit)
 {
-    if (!c->head_sent || c->resp_left > 0)
+    if (!c->head_sent || c->resp_left > 0 || c->body_err)
         return false;
     if (!c->body_done) {
         /* The client waits for 100 Continue and never sent the body: its next bytes are not a request. */
@@ -236,7 +240,9 @@ static const char *http_date_now(void)
 /* Prepends the status line and appends the headers every response carries; returns the head's length. */
 static int resp_finish(struct http_conn *c, struct http_resp *r, int64_t content_length, char *out, size_t cap)
 {
-    if (c->srv->draining)
+    /* A final answer before the client was told to send its body: it may send the body anyway or not, so the
+     * next bytes on this connection are not known to be a request. */
+    if (c->srv->draining || c->continue_pending)
         c->close_after = true;
     int n = snprintf(out, cap,
                      "HTTP/1.1 %d %s\r\n"

@@ -27,6 +27,7 @@ struct http_conn {
     bool body_chunked, body_done, continue_pending;
     int64_t body_left; /* Content-Length bytes not yet read */
     int64_t body_length;
+    int body_err; /* the first error reading the body, if any */
     struct http_chunked chunked;
 
     /* Response. */

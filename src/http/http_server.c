@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http/http_conn.h"
 
@@ -42,6 +43,47 @@ static void conn_reject_early(struct http_conn *c, int status)
 {
     http_conn_begin_request(c, &(struct http_request){.content_length = -1});
     conn_reject(c, status);
+}
+
+/* A handler that returned without answering: say why, from what went wrong with the body. */
+static void conn_reject_unanswered(struct http_conn *c)
+{
+    switch (c->body_err) {
+    case -ECONNRESET: /* the client is gone: nobody to tell */
+    case -ECANCELED:  /* shutdown cut the request */
+        c->close_after = true;
+        return;
+    case -ETIMEDOUT: conn_reject(c, 408); return;
+    case -EPROTO: conn_reject(c, 400); return;
+    default: conn_reject(c, 500);
+    }
+}
+
+/* RFC 9112 section 3.2.2: "GET http://host/path" must be accepted; handlers see only the path and query. */
+static void http_target_strip_absolute(struct http_request *req)
+{
+    struct http_str *t = &req->target;
+    size_t skip;
+    if (t->n >= 7 && strncasecmp(t->p, "http://", 7) == 0)
+        skip = 7;
+    else if (t->n >= 8 && strncasecmp(t->p, "https://", 8) == 0)
+        skip = 8;
+    else
+        return;
+    const char *path = memchr(t->p + skip, '/', t->n - skip);
+    const char *query = memchr(t->p + skip, '?', t->n - skip);
+    if (path && (!query || path < query)) {
+        t->n -= (size_t)(path - t->p);
+        t->p = path;
+    } else {
+        /* "http://host?x" or "http://host": the path is "/"; keep the query after it. Rewrite in place: the byte
+         * before the query (or the end) is part of the authority and can hold the '/'. */
+        const char *end = query ? query : t->p + t->n;
+        char *slash = (char *)end - 1;
+        *slash = '/';
+        t->n = (size_t)(t->p + t->n - slash);
+        t->p = slash;
+    }
 }
 
 /* Reads until a whole head is parsed. Returns the head length, 0 when the connection should just close, or a
@@ -92,10 +134,11 @@ static bool conn_serve_one(struct http_conn *c)
         conn_reject_early(c, -r);
     if (r <= 0)
         return false;
+    http_target_strip_absolute(&req);
     http_conn_begin_request(c, &req);
     c->srv->shared->handler(c, &req, c->srv->shared->handler_ctx);
     if (!c->head_sent)
-        conn_reject(c, 500);
+        conn_reject_unanswered(c);
     return http_conn_finish_request(c, HTTP_DRAIN_LIMIT) && !c->srv->draining;
 }
 

@@ -15,8 +15,11 @@ static long query_long(struct http_str query, const char *name, long fallback)
     for (const char *p = query.p, *end = query.p + query.n; p < end;) {
         const char *amp = memchr(p, '&', (size_t)(end - p));
         const char *stop = amp ? amp : end;
-        if ((size_t)(stop - p) > n && memcmp(p, name, n) == 0 && p[n] == '=')
-            return strtol(p + n + 1, NULL, 10);
+        if ((size_t)(stop - p) > n && memcmp(p, name, n) == 0 && p[n] == '=') {
+            char *end;
+            long v = strtol(p + n + 1, &end, 10);
+            return end == stop && end > p + n + 1 ? v : fallback;
+        }
         p = stop + 1;
     }
     return fallback;
@@ -24,7 +27,7 @@ static long query_long(struct http_str query, const char *name, long fallback)
 
 static void debug_sleep(struct http_conn *c, struct http_str query)
 {
-    long ms = query_long(query, "ms", 0);
+    long ms = query_long(query, "ms", -1);
     if (ms < 0 || ms > 60000) {
         s3_error_respond(c, S3_ERR_BAD_REQUEST, NULL, 0);
         return;

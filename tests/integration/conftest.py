@@ -2,7 +2,9 @@
 
 Environment:
   S3ORCH_BIN         the binary (default: <repo>/zig-out/bin/s3orch)
-  S3ORCH_WRAPPER     a command prefixed to it, e.g. "valgrind -q --error-exitcode=99"
+  S3ORCH_WRAPPER     a command prefixed to it, e.g. "valgrind -q --error-exitcode=99" (valgrind needs a build
+                     without sanitizers for a baseline CPU: scripts/zig build -Dsanitize=off -Dcpu=baseline
+                     --prefix DIR, then S3ORCH_BIN=DIR/bin/s3orch)
   S3ORCH_TIME_SCALE  multiplier for every client-side wait and upper time bound (default 1; use more under valgrind)
 """
 

@@ -456,6 +456,43 @@ def test_pipelining_with_connection_close_last(server):
     c.close()
 
 
+def test_deep_pipelining(server):
+    """2,000 requests written by one thread while another reads the responses."""
+    n = 2000
+    srv = server()
+    c = RawConn(srv)
+    reqs = [b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n", b"GET /health/ready HTTP/1.1\r\nHost: x\r\n\r\n"]
+    blob = b"".join(reqs[i % 2] for i in range(n))
+    err = []
+
+    def writer():
+        try:
+            c.sock.sendall(blob)
+        except OSError as e:
+            err.append(e)
+
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
+    bodies = []
+    for i in range(n):
+        r = c.read_response(timeout=scaled(10))
+        bodies.append(r.body)
+    t.join(scaled(10))
+    assert not err, err
+    assert bodies == [b"ok" if i % 2 == 0 else b"ready" for i in range(n)]
+    c.close()
+
+
+def test_absolute_form_target(server):
+    """RFC 9112 section 3.2.2: a server MUST accept the absolute-form; /health is /health."""
+    srv = server()
+    c = RawConn(srv)
+    c.send(f"GET http://127.0.0.1:{srv.port}/health HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\n\r\n".encode())
+    r = c.read_response()
+    assert (r.status, r.body) == (200, b"ok"), r
+    c.close()
+
+
 def test_http10_closes_by_default(server):
     srv = server()
     c = RawConn(srv)
@@ -656,6 +693,50 @@ def test_stalled_body_is_aborted(server, framing):
     assert get(srv, "/health")[0] == 200
 
 
+def test_stalled_body_gets_s3_request_timeout(server):
+    """S3 answers a stalled upload with 400 RequestTimeout (which SDKs retry), not 500 InternalError."""
+    srv = server("--idle-timeout", "1s", "--header-timeout", "30s", "--debug-endpoints")
+    c = RawConn(srv)
+    c.send(b"PUT /_debug/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + b"x" * 500)
+    how, elapsed, extra = c.wait_closed(scaled(6))
+    c.close()
+    assert extra, f"closed ({how}) after {elapsed:.2f}s without an answer"
+    assert_timeout_answer(extra)
+
+
+def test_response_send_stall_is_cut(server):
+    """A client that stops reading a large response: the send stalls and is cut after the idle timeout."""
+    size = 7 << 20
+    srv = server("--idle-timeout", "1s", "--debug-endpoints")
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(scaled(10))
+    s.connect((srv.host, srv.port))
+    try:
+        s.sendall(b"PUT /_debug/echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % size + payload(size))
+        time.sleep(1.0 + scaled(1.5))  # not reading: the server's send stalls
+        got = 0
+        how = None
+        deadline = time.monotonic() + scaled(10)
+        for _ in range(1_000_000):
+            if time.monotonic() > deadline:
+                break
+            try:
+                d = s.recv(1 << 20)
+            except ConnectionResetError:
+                how = "reset"
+                break
+            if not d:
+                how = "eof"
+                break
+            got += len(d)
+        assert how is not None, f"connection still open after reading {got} bytes"
+        assert got < size, f"the whole {size}-byte response arrived ({got} bytes) though the client stalled past the idle timeout"
+    finally:
+        s.close()
+    assert get(srv, "/health")[0] == 200
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # Request bodies (debug echo endpoint)
 
@@ -676,6 +757,52 @@ def test_echo_content_length(server, size, method):
     c.request("GET", "/health")
     r2 = c.getresponse()
     assert (r2.status, r2.read()) == (200, b"ok")
+    c.close()
+
+
+def test_concurrent_echo_bodies_do_not_mix(server):
+    srv = server("--debug-endpoints", "--threads", "2")
+    n = 16
+    results = [None] * n
+
+    def worker(i):
+        data = payload((1 << 20) + i * 977, seed=100 + i)
+        try:
+            status, headers, body = get(srv, "/_debug/echo", method="PUT", body=data)
+            results[i] = (status, body == data, len(body))
+        except Exception as e:
+            results[i] = e
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(scaled(60))
+    for i, r in enumerate(results):
+        assert isinstance(r, tuple) and r[0] == 200 and r[1], f"client {i}: {r!r}"
+
+
+def test_early_final_response_to_expect_announces_close(server):
+    """A 501 sent without reading an Expect: 100-continue body: if the server then closes the connection, the
+    response must say Connection: close (RFC 9110 section 10.1.1); otherwise the connection must stay usable."""
+    srv = server()
+    c = RawConn(srv)
+    c.send(
+        b"PUT /bkt/key HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello"
+        b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+    r = c.read_response()
+    if r.status == 100:
+        r = c.read_response()
+    assert r.status == 501, r
+    if (r.header("connection") or "").lower() == "close":
+        c.wait_closed(scaled(5))
+    else:
+        try:
+            r2 = c.read_response(timeout=scaled(5))
+        except (Closed, ConnectionResetError) as e:
+            raise AssertionError(f"server closed the connection after a response without Connection: close: {r!r}") from e
+        assert (r2.status, r2.body) == (200, b"ok"), r2
     c.close()
 
 
@@ -787,8 +914,10 @@ def test_expect_100_continue_raw(server):
 # Connection limit
 
 
-def test_max_connections(server):
-    srv = server("--max-connections", "5", "--threads", "1")
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_max_connections(server, threads):
+    """The limit is global, whichever thread accepts."""
+    srv = server("--max-connections", "5", "--threads", threads)
     conns = []
     for _ in range(5):
         c = RawConn(srv)
