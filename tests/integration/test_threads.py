@@ -21,7 +21,11 @@ def start(tmp_path, prefix=(), args=()):
     out, err = tmp_path / "out", tmp_path / "err"
     with open(out, "wb") as o, open(err, "wb") as e:
         proc = subprocess.Popen(
-            list(prefix) + [_binary(), "serve", "--listen", "127.0.0.1:0", *args], stdout=o, stderr=e, stdin=subprocess.DEVNULL
+            list(prefix) + [_binary(), "serve", "--listen", "127.0.0.1:0", *args],
+            stdout=o,
+            stderr=e,
+            stdin=subprocess.DEVNULL,
+            cwd=str(tmp_path),  # the embedded default makes its data dir here
         )
     deadline = time.monotonic() + scaled(15)
     while time.monotonic() < deadline and not LISTEN_RE.search(out.read_text()):
