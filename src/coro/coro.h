@@ -74,6 +74,13 @@ ssize_t coro_splice(int fd_in, int64_t off_in, int fd_out, int64_t off_out, size
 ssize_t coro_tee(int fd_in, int fd_out, size_t len, unsigned flags, int64_t deadline);
 int coro_openat(int dfd, const char *path, int flags, mode_t mode);
 int coro_close(int fd);
+/* Files and directories; flags as for the syscalls of the same name. */
+int coro_fsync(int fd, bool data_only);
+int coro_renameat(int olddfd, const char *oldpath, int newdfd, const char *newpath, unsigned flags);
+int coro_unlinkat(int dfd, const char *path, int flags);
+int coro_mkdirat(int dfd, const char *path, mode_t mode);
+struct statx;
+int coro_statx(int dfd, const char *path, int flags, unsigned mask, struct statx *out);
 /* Waits for poll events (POLLIN, POLLOUT…) on fd; returns the events that fired. */
 int coro_poll(int fd, unsigned events, int64_t deadline);
 /* 0 when the time came, -ECANCELED when cancelled first. */

@@ -1,6 +1,8 @@
 /* I/O calls that yield: each prepares one SQE naming a struct coro_op on the caller's stack, optionally links a
  * timeout for the deadline, parks, and returns the CQE's result. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <valgrind/memcheck.h>
 
 #include "coro/coro_internal.h"
@@ -156,6 +158,54 @@ int coro_openat(int dfd, const char *path, int flags, mode_t mode)
         return -ECANCELED;
     io_uring_prep_openat(sqe, dfd, path, flags, mode);
     return op_finish(sqe, 0);
+}
+
+int coro_fsync(int fd, bool data_only)
+{
+    struct io_uring_sqe *sqe = op_begin(0);
+    if (!sqe)
+        return -ECANCELED;
+    io_uring_prep_fsync(sqe, fd, data_only ? IORING_FSYNC_DATASYNC : 0);
+    return op_finish(sqe, 0);
+}
+
+int coro_renameat(int olddfd, const char *oldpath, int newdfd, const char *newpath, unsigned flags)
+{
+    struct io_uring_sqe *sqe = op_begin(0);
+    if (!sqe)
+        return -ECANCELED;
+    io_uring_prep_renameat(sqe, olddfd, oldpath, newdfd, newpath, flags);
+    return op_finish(sqe, 0);
+}
+
+int coro_unlinkat(int dfd, const char *path, int flags)
+{
+    struct io_uring_sqe *sqe = op_begin(0);
+    if (!sqe)
+        return -ECANCELED;
+    io_uring_prep_unlinkat(sqe, dfd, path, flags);
+    return op_finish(sqe, 0);
+}
+
+int coro_mkdirat(int dfd, const char *path, mode_t mode)
+{
+    struct io_uring_sqe *sqe = op_begin(0);
+    if (!sqe)
+        return -ECANCELED;
+    io_uring_prep_mkdirat(sqe, dfd, path, mode);
+    return op_finish(sqe, 0);
+}
+
+int coro_statx(int dfd, const char *path, int flags, unsigned mask, struct statx *out)
+{
+    struct io_uring_sqe *sqe = op_begin(0);
+    if (!sqe)
+        return -ECANCELED;
+    io_uring_prep_statx(sqe, dfd, path, flags, mask, out);
+    int r = op_finish(sqe, 0);
+    if (r == 0)
+        mark_defined(out, sizeof(*out));
+    return r;
 }
 
 int coro_close(int fd)

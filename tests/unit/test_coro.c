@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -293,8 +295,21 @@ static void io_main(void *arg)
     char buf[32] = {0};
     CHECK_EQ(coro_read(fd, buf, sizeof(buf), 0, 0), 13);
     CHECK_MEM(buf, 13, "hello splice!");
+    CHECK_EQ(coro_fsync(fd, true), 0);
     CHECK_EQ(coro_close(fd), 0);
-    unlink(path);
+
+    char dir[64], moved[96];
+    snprintf(dir, sizeof(dir), "%s.d", path);
+    snprintf(moved, sizeof(moved), "%s/moved", dir);
+    CHECK_EQ(coro_mkdirat(AT_FDCWD, dir, 0700), 0);
+    CHECK_EQ(coro_mkdirat(AT_FDCWD, dir, 0700), -EEXIST);
+    CHECK_EQ(coro_renameat(AT_FDCWD, path, AT_FDCWD, moved, 0), 0);
+    struct statx stx;
+    CHECK_EQ(coro_statx(AT_FDCWD, moved, 0, STATX_SIZE, &stx), 0);
+    CHECK_EQ(stx.stx_size, 13);
+    CHECK_EQ(coro_statx(AT_FDCWD, path, 0, STATX_SIZE, &stx), -ENOENT);
+    CHECK_EQ(coro_unlinkat(AT_FDCWD, moved, 0), 0);
+    CHECK_EQ(coro_unlinkat(AT_FDCWD, dir, AT_REMOVEDIR), 0);
 
     CHECK_EQ(coro_splice(p2[0], -1, afd, -1, 12, 0, 0), 12);
     CHECK_EQ(coro_poll(cfd, POLLIN, coro_deadline_in(CORO_SEC(5))) & POLLIN, POLLIN);
