@@ -1,0 +1,31 @@
+/* Bodies in motion. A source yields bytes (a client's request body, a backend's response); a sink takes them (a
+ * client socket, a file, a backend request). A mover asks a sink whether it has a descriptor it may splice into,
+ * so bytes that need no inspection go socket → pipe → socket/file without entering user space. */
+#ifndef S3ORCH_BODY_H
+#define S3ORCH_BODY_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct body_source {
+    /* Up to len bytes into buf; 0 at the end of the body; -errno on failure (a body whose checksum or signature
+     * fails at its end reports the failure from the read that would have returned 0). */
+    ssize_t (*read)(struct body_source *src, void *buf, size_t len);
+    int64_t length; /* decoded length if known, else -1 */
+};
+
+struct body_sink {
+    /* Takes all len bytes or fails with -errno. */
+    ssize_t (*write)(struct body_sink *sink, const void *buf, size_t len);
+    /* >= 0: a socket or pipe the mover may splice into directly, reporting what it moved with spliced(). */
+    int splice_fd;
+    void (*spliced)(struct body_sink *sink, size_t n);
+    int64_t deadline_step; /* ns allowed per splice/write step (stall bound), 0 = none */
+};
+
+static inline ssize_t body_source_read(struct body_source *src, void *buf, size_t len)
+{
+    return src->read(src, buf, len);
+}
+
+#endif

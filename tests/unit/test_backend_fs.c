@@ -1,0 +1,327 @@
+/* The local-disk backend: key → path encoding, atomic puts, failed puts leave nothing, ranged gets by copy and by
+ * splice, delete, concurrent writers of one key. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "coro/coro.h"
+#include "unit.h"
+
+static struct coro_sched *sched;
+static char root[] = "/tmp/s3orch-fs-XXXXXX";
+
+/* A source over a memory buffer that can fail at its end, like a body whose trailer checksum is wrong. */
+struct mem_source {
+    struct body_source src;
+    const char *data;
+    size_t len, pos, step;
+    int fail_at_end;
+};
+
+static ssize_t mem_read(struct body_source *s, void *buf, size_t len)
+{
+    struct mem_source *m = (struct mem_source *)s;
+    size_t n = m->len - m->pos;
+    if (n == 0)
+        return m->fail_at_end;
+    if (n > len)
+        n = len;
+    if (m->step && n > m->step)
+        n = m->step;
+    memcpy(buf, m->data + m->pos, n);
+    m->pos += n;
+    return (ssize_t)n;
+}
+
+static struct mem_source mem(const char *data, size_t len)
+{
+    return (struct mem_source){.src = {.read = mem_read, .length = (int64_t)len}, .data = data, .len = len};
+}
+
+struct mem_sink {
+    struct body_sink sink;
+    char buf[1 << 20];
+    size_t len;
+};
+
+static ssize_t sink_write(struct body_sink *s, const void *buf, size_t len)
+{
+    struct mem_sink *m = (struct mem_sink *)s;
+    if (m->len + len > sizeof(m->buf))
+        return -ENOSPC;
+    memcpy(m->buf + m->len, buf, len);
+    m->len += len;
+    return (ssize_t)len;
+}
+
+static int get_all(struct backend *b, const char *key, int64_t off, int64_t len, struct mem_sink *out)
+{
+    out->sink = (struct body_sink){.write = sink_write, .splice_fd = -1};
+    out->len = 0;
+    return backend_get(b, key, off, len, &out->sink);
+}
+
+static void check_path(const char *key, const char *want)
+{
+    char out[4096];
+    CHECK_EQ(backend_fs_path(key, out, sizeof(out)), 0);
+    if (strcmp(out, want) != 0)
+        fprintf(stderr, "    path of '%s' = '%s', want '%s'\n", key, out, want);
+    CHECK_STR(out, want);
+}
+
+static void test_paths(void)
+{
+    check_path("bkt/a", "bkt/a@");
+    check_path("bkt/a/b", "bkt/a/b@");
+    check_path("bkt/a//b", "bkt/a/%/b@");
+    check_path("bkt/../x", "bkt/%2E%2E/x@");
+    check_path("bkt/./x", "bkt/%2E/x@");
+    check_path("bkt/dir/", "bkt/dir/%@");
+    check_path("bkt/a b+c%", "bkt/a%20b%2Bc%25@");
+    check_path("bkt/\xc3\xbc", "bkt/%C3%BC@");
+    check_path("bkt/.hidden~x_y-z", "bkt/.hidden~x_y-z@");
+
+    char key[1100], out[8192];
+    memcpy(key, "bkt/", 4);
+    memset(key + 4, 'k', 1000);
+    key[1004] = 0;
+    CHECK_EQ(backend_fs_path(key, out, sizeof(out)), 0);
+    /* No path component may exceed the file system's 255-byte name limit. */
+    size_t run = 0, longest = 0;
+    for (const char *p = out; *p; p++) {
+        run = *p == '/' ? 0 : run + 1;
+        longest = run > longest ? run : longest;
+    }
+    CHECK(longest <= 255);
+    CHECK(strstr(out, "%+/") != NULL);
+    CHECK_EQ(backend_fs_path(key, out, 100), -ENAMETOOLONG);
+    CHECK_EQ(backend_fs_path("", out, sizeof(out)), -EINVAL);
+}
+
+static int tmp_files(void)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/%%tmp", root);
+    DIR *d = opendir(path);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static struct backend *be;
+
+static void basic_main(void *arg)
+{
+    (void)arg;
+    struct mem_sink *out = malloc(sizeof(*out));
+    struct backend_object_info info;
+
+    struct mem_source s = mem("hello world", 11);
+    s.step = 3;
+    CHECK_EQ(backend_put(be, "bkt/a", &s.src, 11), 0);
+    s = mem("nested", 6);
+    CHECK_EQ(backend_put(be, "bkt/a/b", &s.src, 6), 0); /* "a" is an object and a prefix at once */
+    CHECK_EQ(backend_head(be, "bkt/a", &info), 0);
+    CHECK_EQ(info.size, 11);
+    CHECK_EQ(get_all(be, "bkt/a", 0, 11, out), 0);
+    CHECK_MEM(out->buf, out->len, "hello world");
+    CHECK_EQ(get_all(be, "bkt/a", 6, 5, out), 0);
+    CHECK_MEM(out->buf, out->len, "world");
+    CHECK_EQ(get_all(be, "bkt/a", 6, 6, out), -ERANGE);
+    CHECK_EQ(get_all(be, "bkt/nope", 0, 1, out), -ENOENT);
+    CHECK_EQ(backend_head(be, "bkt/nope", &info), -ENOENT);
+
+    /* Failed puts leave the old object whole and no temporary file behind. */
+    s = mem("short", 5);
+    CHECK_EQ(backend_put(be, "bkt/a", &s.src, 11), -EPIPE);
+    s = mem("much too long", 13);
+    CHECK_EQ(backend_put(be, "bkt/a", &s.src, 11), -EMSGSIZE);
+    s = mem("bad checksum", 12);
+    s.fail_at_end = -EBADMSG;
+    CHECK_EQ(backend_put(be, "bkt/a", &s.src, 12), -EBADMSG);
+    CHECK_EQ(get_all(be, "bkt/a", 0, 11, out), 0);
+    CHECK_MEM(out->buf, out->len, "hello world");
+    CHECK_EQ(tmp_files(), 0);
+
+    /* Overwrite, zero-byte object, odd keys. */
+    s = mem("HELLO", 5);
+    CHECK_EQ(backend_put(be, "bkt/a", &s.src, 5), 0);
+    CHECK_EQ(get_all(be, "bkt/a", 0, 5, out), 0);
+    CHECK_MEM(out->buf, out->len, "HELLO");
+    s = mem("", 0);
+    CHECK_EQ(backend_put(be, "bkt/empty", &s.src, 0), 0);
+    CHECK_EQ(get_all(be, "bkt/empty", 0, 0, out), 0);
+    CHECK_EQ(out->len, 0);
+    static const char *odd[] = {"bkt/../../escape", "bkt/a//b", "bkt/dir/", "bkt/sp ace+plus", "bkt/\xe2\x82\xac"};
+    for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+        s = mem(odd[i], strlen(odd[i]));
+        CHECK_EQ(backend_put(be, odd[i], &s.src, (int64_t)strlen(odd[i])), 0);
+    }
+    for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+        CHECK_EQ(get_all(be, odd[i], 0, (int64_t)strlen(odd[i]), out), 0);
+        CHECK_MEM(out->buf, out->len, odd[i]);
+    }
+    char escaped[256];
+    snprintf(escaped, sizeof(escaped), "%s/../escape@", root);
+    CHECK(access(escaped, F_OK) != 0);
+
+    /* Delete is idempotent and prunes empty directories. */
+    CHECK_EQ(backend_del(be, "bkt/a/b"), 0);
+    CHECK_EQ(backend_del(be, "bkt/a/b"), 0);
+    CHECK_EQ(backend_head(be, "bkt/a/b", &info), -ENOENT);
+    s = mem("x", 1);
+    CHECK_EQ(backend_put(be, "bkt/p/q/r", &s.src, 1), 0);
+    CHECK_EQ(backend_del(be, "bkt/p/q/r"), 0);
+    char dir[256];
+    snprintf(dir, sizeof(dir), "%s/bkt/p", root);
+    CHECK(access(dir, F_OK) != 0);
+    snprintf(dir, sizeof(dir), "%s/bkt", root);
+    CHECK(access(dir, F_OK) == 0);
+    CHECK_EQ(backend_head(be, "bkt/a", &info), 0);
+    free(out);
+}
+
+static void test_basic(void)
+{
+    coro_spawn(sched, basic_main, NULL);
+    coro_sched_run(sched);
+}
+
+/* GET spliced into a socket: the bytes arrive without passing through a buffer of ours. */
+struct splice_case {
+    int sv[2];
+    size_t spliced;
+    char *data;
+    size_t len;
+};
+
+static void on_spliced(struct body_sink *sink, size_t n)
+{
+    (void)sink;
+    extern struct splice_case *splice_cur;
+    splice_cur->spliced += n;
+}
+
+struct splice_case *splice_cur;
+
+static void splice_reader(void *arg)
+{
+    struct splice_case *c = arg;
+    char *got = malloc(c->len);
+    size_t n = 0;
+    while (n < c->len) {
+        ssize_t r = coro_recv(c->sv[1], got + n, c->len - n, 0, coro_deadline_in(CORO_SEC(10)));
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    CHECK_EQ(n, c->len - 1000);
+    CHECK(memcmp(got, c->data + 1000, c->len - 1000) == 0);
+    free(got);
+}
+
+static void splice_main(void *arg)
+{
+    struct splice_case *c = arg;
+    struct mem_source s = mem(c->data, c->len);
+    CHECK_EQ(backend_put(be, "bkt/big", &s.src, (int64_t)c->len), 0);
+    coro_spawn(sched, splice_reader, c);
+    struct body_sink sink = {.splice_fd = c->sv[0], .spliced = on_spliced, .deadline_step = CORO_SEC(10)};
+    CHECK_EQ(backend_get(be, "bkt/big", 1000, (int64_t)c->len - 1000, &sink), 0);
+    CHECK_EQ(c->spliced, c->len - 1000);
+}
+
+static void test_get_splice(void)
+{
+    struct splice_case c = {.len = 3 * 1024 * 1024 + 17};
+    splice_cur = &c;
+    c.data = malloc(c.len);
+    for (size_t i = 0; i < c.len; i++)
+        c.data[i] = (char)(i * 7 + i / 4096);
+    CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, c.sv), 0);
+    coro_spawn(sched, splice_main, &c);
+    coro_sched_run(sched);
+    close(c.sv[0]);
+    close(c.sv[1]);
+    free(c.data);
+}
+
+/* Many writers of one key at once: the object ends up as exactly one writer's bytes. */
+enum { WRITERS = 32, OBJ = 200000 };
+static char payloads[WRITERS][OBJ];
+
+static void writer(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    struct mem_source s = mem(payloads[i], OBJ);
+    s.step = 4096 + (size_t)i * 100;
+    CHECK_EQ(backend_put(be, "bkt/contended", &s.src, OBJ), 0);
+}
+
+static void verify_contended(void *arg)
+{
+    (void)arg;
+    struct mem_sink *out = malloc(sizeof(*out));
+    CHECK_EQ(get_all(be, "bkt/contended", 0, OBJ, out), 0);
+    int match = -1;
+    for (int i = 0; i < WRITERS; i++)
+        if (out->len == OBJ && memcmp(out->buf, payloads[i], OBJ) == 0)
+            match = i;
+    CHECK(match >= 0);
+    free(out);
+}
+
+static void test_concurrent_writers(void)
+{
+    for (int i = 0; i < WRITERS; i++) {
+        memset(payloads[i], 'A' + i, OBJ);
+        coro_spawn(sched, writer, (void *)(intptr_t)i);
+    }
+    coro_sched_run(sched);
+    coro_spawn(sched, verify_contended, NULL);
+    coro_sched_run(sched);
+    CHECK_EQ(tmp_files(), 0);
+}
+
+static void test_reopen_clears_tmp(void)
+{
+    char stale[256];
+    snprintf(stale, sizeof(stale), "%s/%%tmp/stale.1", root);
+    int fd = open(stale, O_CREAT | O_WRONLY, 0644);
+    CHECK(fd >= 0);
+    close(fd);
+    struct backend *again;
+    CHECK_EQ(backend_fs_open(&again, "disk", root, false), 0);
+    CHECK_EQ(tmp_files(), 0);
+    backend_free(again);
+}
+
+int main(void)
+{
+    if (coro_sched_create(&sched, NULL) < 0)
+        return UNIT_SKIP;
+    if (!mkdtemp(root))
+        return 1;
+    CHECK_EQ(backend_fs_open(&be, "disk", root, true), 0);
+    RUN(test_paths);
+    RUN(test_basic);
+    RUN(test_get_splice);
+    RUN(test_concurrent_writers);
+    RUN(test_reopen_clears_tmp);
+    backend_free(be);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", root);
+    coro_sched_free(sched);
+    return unit_finish("backend_fs");
+}
