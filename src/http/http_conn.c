@@ -333,3 +333,36 @@ int http_respond_text(struct http_conn *c, int status, const char *text)
     http_resp_header(&r, "Content-Type", "text/plain; charset=utf-8");
     return http_respond(c, &r, text, strlen(text));
 }
+
+static ssize_t conn_source_read(struct body_source *src, void *buf, size_t len)
+{
+    return http_body_read(((struct http_body_source *)src)->conn, buf, len);
+}
+
+void http_body_source_init(struct http_body_source *s, struct http_conn *c)
+{
+    s->src = (struct body_source){.read = conn_source_read, .length = c->body_length};
+    s->conn = c;
+}
+
+static ssize_t conn_sink_write(struct body_sink *sink, const void *buf, size_t len)
+{
+    return http_send_body(((struct http_body_sink *)sink)->conn, buf, len);
+}
+
+static void conn_sink_spliced(struct body_sink *sink, size_t n)
+{
+    ((struct http_body_sink *)sink)->conn->resp_left -= (int64_t)n;
+}
+
+void http_body_sink_init(struct http_body_sink *s, struct http_conn *c)
+{
+    s->sink = (struct body_sink){
+        .write = conn_sink_write,
+        /* A HEAD response has no body: nothing may reach the socket, so no splicing either. */
+        .splice_fd = c->is_head ? -1 : c->fd,
+        .spliced = conn_sink_spliced,
+        .deadline_step = c->srv->shared->cfg.idle_timeout,
+    };
+    s->conn = c;
+}

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 
 #include "coro/coro.h"
+#include "util/body.h"
 #include "http/http_chunked.h"
 #include "http/http_parser.h"
 
@@ -66,6 +67,20 @@ struct http_server *http_conn_server(const struct http_conn *c);
 ssize_t http_body_read(struct http_conn *c, void *buf, size_t len);
 /* The decoded body length if known up front (Content-Length), else -1. */
 int64_t http_body_length(const struct http_conn *c);
+
+/* The request body as a body_source, and the response body as a body_sink that a backend may splice into.
+ * Both live in caller storage and are valid while the request runs. */
+struct http_body_source {
+    struct body_source src;
+    struct http_conn *conn;
+};
+struct http_body_sink {
+    struct body_sink sink;
+    struct http_conn *conn;
+};
+void http_body_source_init(struct http_body_source *s, struct http_conn *c);
+/* After http_send_head(): the body bytes it promised go through this sink. */
+void http_body_sink_init(struct http_body_sink *s, struct http_conn *c);
 
 /* A response head under construction. Headers that overflow the buffer make the send fail with -E2BIG. */
 struct http_resp {
