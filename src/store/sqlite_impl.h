@@ -1,0 +1,112 @@
+/* The SQLite store's internals, shared by its files: the handle, the prepared statement cache, column and bind
+ * helpers, and the executors of each request kind. Everything here runs on the store thread (or, for
+ * store_sqlite_schema_migrate, in store_sqlite_open before that thread starts). Private to src/store/. */
+#ifndef S3ORCH_STORE_SQLITE_IMPL_H
+#define S3ORCH_STORE_SQLITE_IMPL_H
+
+#include <sqlite3.h>
+
+#include "store/store_arena.h"
+#include "store/store_impl.h"
+
+/* Every statement the store runs, prepared once on first use and kept (SQLITE_PREPARE_PERSISTENT). */
+enum store_sqlite_stmt {
+    STMT_BEGIN,
+    STMT_BEGIN_IMMEDIATE,
+    STMT_COMMIT,
+    STMT_ROLLBACK,
+    STMT_SAVEPOINT,
+    STMT_RELEASE,
+    STMT_ROLLBACK_TO,
+    STMT_OBJECT_GET,
+    STMT_OBJECT_FIND,
+    STMT_OBJECT_UPSERT,
+    STMT_OBJECT_DELETE,
+    STMT_COPIES_GET,
+    STMT_COPIES_TAKE,
+    STMT_COPY_INSERT,
+    STMT_LIST_GT,
+    STMT_LIST_GE,
+    STMT_INTENT_INSERT,
+    STMT_INTENT_TAKE,
+    STMT_INTENTS_OLDER,
+    STMT_CLEANUP_QUEUE,
+    STMT_CLEANUP_FORGET,
+    STMT_CLEANUP_DUE,
+    STMT_CLEANUP_DONE,
+    STMT_CLEANUP_RETRY,
+    STMT_BUCKET_INSERT,
+    STMT_BUCKET_GET,
+    STMT_BUCKET_USED,
+    STMT_BUCKET_DELETE,
+    STMT_BUCKET_LIST,
+    STMT_COUNT
+};
+
+struct store_sqlite {
+    struct store base;
+    sqlite3 *db;
+    sqlite3_stmt *stmts[STMT_COUNT];
+    unsigned max_batch;
+    struct store_req **batch; /* max_batch slots, the store thread's */
+
+    /* The queue callers push to; the store thread takes it whole (up to max_batch). */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct store_req *head, *tail;
+    bool stop;
+    pthread_t thread;
+};
+
+/* The statement, reset and ready for binding, or NULL when it cannot be prepared (logged). Reset it again
+ * after use (store_sqlite_reset) so that no statement stays active across requests. */
+sqlite3_stmt *store_sqlite_stmt(struct store_sqlite *ss, enum store_sqlite_stmt id);
+void store_sqlite_reset(sqlite3_stmt *st);
+/* Maps a SQLite result code to -errno (see store.h), logging the unexpected ones with the database's message. */
+int store_sqlite_errno(struct store_sqlite *ss, int rc);
+/* Steps a statement that returns no rows to its end and resets it: 0 or -errno. */
+int store_sqlite_exec(struct store_sqlite *ss, sqlite3_stmt *st);
+
+/* Binds a string without copying it (it must outlive the statement's use); NULL binds SQL NULL. */
+int store_sqlite_bind_str(sqlite3_stmt *st, int idx, const char *v);
+/* Copies a text column into the arena; SQL NULL gives *dst = NULL. 0 or -ENOMEM. */
+int store_sqlite_col_str(sqlite3_stmt *st, int col, struct store_arena **a, const char **dst);
+
+/* A cleanup list under construction (the output of commit, delete and cleanup_due). */
+struct store_sqlite_cleanups {
+    struct store_arena *mem;
+    void *v;
+    size_t n, cap;
+};
+/* Queues (backend, backend_key) for cleanup, or updates its row; appends the row to *out when out is not NULL
+ * (the strings must then live in out->mem) and stores its id in *id when id is not NULL. */
+int store_sqlite_cleanup_queue(struct store_sqlite *ss, const char *backend, const char *backend_key, int64_t size,
+                               const char *reason, int64_t next_attempt_ms, struct store_sqlite_cleanups *out,
+                               int64_t *id);
+/* Hands a finished builder to a public list (moving its memory), or frees it. */
+void store_sqlite_cleanups_give(struct store_sqlite_cleanups *b, struct store_cleanup_list *out);
+
+/* sqlite_schema.c: brings the schema to the version this build knows, in ordered migrations.
+ * -EPROTONOSUPPORT when the database is newer than that. */
+int store_sqlite_schema_migrate(sqlite3 *db, const char *path);
+/* The schema version this build writes. */
+int store_sqlite_schema_version(void);
+
+/* Executors, one per request kind: 0 or -errno, outputs filled only on success. */
+int store_sqlite_object_get(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_object_commit(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_object_delete(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_list_objects(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_intent_create(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_intent_drop(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_intents_older(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_cleanup_add(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_cleanup_due(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_cleanup_done(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_cleanup_retry(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_bucket_create(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_bucket_delete(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_bucket_get(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_bucket_list(struct store_sqlite *ss, struct store_req *req);
+
+#endif

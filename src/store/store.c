@@ -1,0 +1,431 @@
+/* The store contract's public calls: argument checks, the vtable dispatch, and the park/complete plumbing that
+ * implementations with a store thread share (see store_impl.h). */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/store_arena.h"
+#include "store/store_impl.h"
+#include "util/log.h"
+
+/* --- plumbing ------------------------------------------------------------------------------------------------ */
+
+int store_base_init(struct store *s, const struct store_ops *ops)
+{
+    memset(s, 0, sizeof(*s));
+    s->ops = ops;
+    int err = pthread_mutex_init(&s->wait_lock, NULL);
+    if (err)
+        return -err;
+    err = pthread_cond_init(&s->wait_cond, NULL);
+    if (err) {
+        pthread_mutex_destroy(&s->wait_lock);
+        return -err;
+    }
+    return 0;
+}
+
+void store_base_destroy(struct store *s)
+{
+    pthread_cond_destroy(&s->wait_cond);
+    pthread_mutex_destroy(&s->wait_lock);
+}
+
+bool store_req_is_read(const struct store_req *req)
+{
+    switch (req->kind) {
+    case STORE_REQ_OBJECT_GET:
+    case STORE_REQ_LIST_OBJECTS:
+    case STORE_REQ_INTENTS_OLDER:
+    case STORE_REQ_CLEANUP_DUE:
+    case STORE_REQ_BUCKET_GET:
+    case STORE_REQ_BUCKET_LIST:
+        return true;
+    default:
+        return false;
+    }
+}
+
+void store_req_prepare(struct store_req *req)
+{
+    /* A thread can have a scheduler and still call from outside any coroutine (before coro_sched_run): only a
+     * running coroutine can park. */
+    req->sched = coro_self() ? coro_sched_self() : NULL;
+    req->waitq = (struct coro_waitq)CORO_WAITQ_INIT;
+    req->done = false;
+    req->next = req->done_next = NULL;
+}
+
+void store_req_wait(struct store *s, struct store_req *req)
+{
+    if (!req->sched) {
+        pthread_mutex_lock(&s->wait_lock);
+        while (!req->done)
+            pthread_cond_wait(&s->wait_cond, &s->wait_lock);
+        pthread_mutex_unlock(&s->wait_lock);
+        return;
+    }
+    /* The store thread writes the result into this frame, so we may not leave before it is done, cancelled or
+     * not. A cancelled coroutine cannot park any more (every wait returns -ECANCELED at once), so it yields
+     * until the completion arrives: a short spin on a rare path, and the loop still reaps completions. */
+    while (!req->done)
+        if (coro_waitq_wait(&req->waitq, 0) == -ECANCELED)
+            coro_yield();
+}
+
+/* Runs on the caller's thread, in its scheduler loop: marks a chain of requests done and wakes their coroutines. */
+static void store_req_wake(void *arg)
+{
+    for (struct store_req *r = arg, *next; r; r = next) {
+        next = r->done_next;
+        r->done = true;
+        coro_waitq_wake_one(&r->waitq);
+    }
+}
+
+static void store_req_post(struct coro_sched *sched, struct store_req *chain)
+{
+    /* A lost message would leave a coroutine parked forever, so keep trying: the store thread may block. */
+    for (unsigned attempt = 0;; attempt++) {
+        int err = coro_msg_post(sched, store_req_wake, chain);
+        if (err == 0)
+            return;
+        if (attempt == 0)
+            log_error("store: cannot wake a caller (%s), retrying", strerror(-err));
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    }
+}
+
+void store_req_complete(struct store *s, struct store_req **reqs, size_t n)
+{
+    /* One message per caller thread: a batch spans few threads, so a short linear table is enough; should it
+     * fill up, the rest go one message each. */
+    enum { MAX_GROUPS = 64 };
+    struct {
+        struct coro_sched *sched;
+        struct store_req *chain;
+    } groups[MAX_GROUPS];
+    size_t ngroups = 0;
+    bool any_plain = false;
+
+    for (size_t i = 0; i < n; i++) {
+        struct store_req *r = reqs[i];
+        if (!r->sched) {
+            any_plain = true;
+            continue;
+        }
+        size_t g = 0;
+        while (g < ngroups && groups[g].sched != r->sched)
+            g++;
+        if (g == ngroups) {
+            if (ngroups == MAX_GROUPS) {
+                r->done_next = NULL;
+                store_req_post(r->sched, r);
+                continue;
+            }
+            groups[ngroups].sched = r->sched;
+            groups[ngroups].chain = NULL;
+            ngroups++;
+        }
+        r->done_next = groups[g].chain;
+        groups[g].chain = r;
+    }
+
+    if (any_plain) {
+        pthread_mutex_lock(&s->wait_lock);
+        for (size_t i = 0; i < n; i++)
+            if (!reqs[i]->sched)
+                reqs[i]->done = true;
+        pthread_cond_broadcast(&s->wait_cond);
+        pthread_mutex_unlock(&s->wait_lock);
+    }
+    for (size_t g = 0; g < ngroups; g++)
+        store_req_post(groups[g].sched, groups[g].chain);
+}
+
+void store_stats_note_batch(struct store *s, size_t n, bool committed)
+{
+    atomic_fetch_add(&s->requests, n);
+    if (committed)
+        atomic_fetch_add(&s->transactions, 1);
+    uint_fast64_t seen = atomic_load(&s->max_batch);
+    while (n > seen && !atomic_compare_exchange_weak(&s->max_batch, &seen, n))
+        ;
+}
+
+int64_t store_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int store_run(struct store *s, struct store_req *req)
+{
+    store_req_prepare(req);
+    s->ops->execute(s, req);
+    return req->res;
+}
+
+/* --- handle -------------------------------------------------------------------------------------------------- */
+
+void store_close(struct store *s)
+{
+    if (s)
+        s->ops->close(s);
+}
+
+const char *store_kind(const struct store *s) { return s->ops->kind; }
+
+void store_stats_get(struct store *s, struct store_stats *out)
+{
+    out->requests = atomic_load(&s->requests);
+    out->transactions = atomic_load(&s->transactions);
+    out->max_batch = atomic_load(&s->max_batch);
+    out->list_rows = atomic_load(&s->list_rows);
+}
+
+/* --- argument checks ----------------------------------------------------------------------------------------- */
+
+static bool str_ok(const char *v, size_t max) { return v && v[0] && strnlen(v, max + 1) <= max; }
+
+static bool bucket_key_ok(const char *bucket, const char *key)
+{
+    return str_ok(bucket, STORE_BUCKET_MAX) && str_ok(key, STORE_KEY_MAX);
+}
+
+/* Backend names and keys have no contract limit of their own; the bound only keeps rows sane. */
+static bool backend_ok(const char *backend, const char *backend_key)
+{
+    return str_ok(backend, 255) && str_ok(backend_key, 4096);
+}
+
+static bool object_ok(const struct store_object *o)
+{
+    if (!o || !bucket_key_ok(o->bucket, o->key) || !o->etag || o->size < 0)
+        return false;
+    if (o->n_copies < 1 || o->n_copies > STORE_COPIES_MAX || !o->copies)
+        return false;
+    for (size_t i = 0; i < o->n_copies; i++) {
+        const struct store_copy *c = &o->copies[i];
+        if (!backend_ok(c->backend, c->backend_key) || c->size < 0)
+            return false;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(o->copies[j].backend, c->backend) == 0)
+                return false;
+    }
+    if (o->n_meta && !o->meta)
+        return false;
+    for (size_t i = 0; i < o->n_meta; i++)
+        if (!o->meta[i].name || !o->meta[i].value)
+            return false;
+    return true;
+}
+
+/* --- objects ------------------------------------------------------------------------------------------------- */
+
+int store_object_get(struct store *s, const char *bucket, const char *key, struct store_object *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!bucket_key_ok(bucket, key))
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_OBJECT_GET, .u.object_get = {bucket, key, out}};
+    return store_run(s, &req);
+}
+
+void store_object_free(struct store_object *obj)
+{
+    store_arena_free(obj->mem);
+    memset(obj, 0, sizeof(*obj));
+}
+
+int store_object_commit_if(struct store *s, int64_t intent_id, const struct store_object *obj,
+                           const struct store_cond *cond, struct store_cleanup_list *displaced)
+{
+    struct store_cleanup_list local;
+    if (!displaced)
+        displaced = &local;
+    memset(displaced, 0, sizeof(*displaced));
+    if (intent_id < 0 || !object_ok(obj) || (cond && cond->if_match && cond->if_none_match))
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_OBJECT_COMMIT,
+                            .u.object_commit = {intent_id, obj, cond, displaced}};
+    int res = store_run(s, &req);
+    if (displaced == &local)
+        store_cleanup_list_free(&local);
+    return res;
+}
+
+int store_object_commit(struct store *s, int64_t intent_id, const struct store_object *obj,
+                        struct store_cleanup_list *displaced)
+{
+    return store_object_commit_if(s, intent_id, obj, NULL, displaced);
+}
+
+int store_object_delete(struct store *s, const char *bucket, const char *key,
+                        struct store_cleanup_list *displaced)
+{
+    struct store_cleanup_list local;
+    if (!displaced)
+        displaced = &local;
+    memset(displaced, 0, sizeof(*displaced));
+    if (!bucket_key_ok(bucket, key))
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_OBJECT_DELETE, .u.object_delete = {bucket, key, displaced}};
+    int res = store_run(s, &req);
+    if (displaced == &local)
+        store_cleanup_list_free(&local);
+    return res;
+}
+
+/* --- listing ------------------------------------------------------------------------------------------------- */
+
+int store_list_objects(struct store *s, const struct store_list_query *q, struct store_list *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!q || !str_ok(q->bucket, STORE_BUCKET_MAX) || q->max_keys > STORE_LIST_MAX_KEYS)
+        return -EINVAL;
+    /* Implementations see "" rather than NULL, one case fewer. */
+    struct store_list_query norm = {
+        .bucket = q->bucket,
+        .prefix = q->prefix ? q->prefix : "",
+        .delimiter = q->delimiter ? q->delimiter : "",
+        .start_after = q->start_after ? q->start_after : "",
+        .max_keys = q->max_keys,
+    };
+    if (strlen(norm.prefix) > STORE_KEY_MAX || strlen(norm.start_after) > STORE_KEY_MAX ||
+        strlen(norm.delimiter) > STORE_KEY_MAX)
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_LIST_OBJECTS, .u.list = {&norm, out}};
+    return store_run(s, &req);
+}
+
+void store_list_free(struct store_list *l)
+{
+    store_arena_free(l->mem);
+    memset(l, 0, sizeof(*l));
+}
+
+/* --- intents ------------------------------------------------------------------------------------------------- */
+
+int store_intent_create(struct store *s, const struct store_intent *in, int64_t *id)
+{
+    if (id)
+        *id = 0;
+    if (!in || !id || !bucket_key_ok(in->bucket, in->key) || !backend_ok(in->backend, in->backend_key) ||
+        in->size < -1)
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_INTENT_CREATE, .u.intent_create = {in, id}};
+    return store_run(s, &req);
+}
+
+int store_intent_drop(struct store *s, int64_t id, const char *cleanup_reason, int64_t *cleanup_id)
+{
+    int64_t local;
+    if (!cleanup_id)
+        cleanup_id = &local;
+    *cleanup_id = 0;
+    if (id <= 0)
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_INTENT_DROP, .u.intent_drop = {id, cleanup_reason, cleanup_id}};
+    return store_run(s, &req);
+}
+
+int store_intents_older_than(struct store *s, int64_t before_ms, size_t limit, struct store_intent_list *out)
+{
+    memset(out, 0, sizeof(*out));
+    struct store_req req = {.kind = STORE_REQ_INTENTS_OLDER, .u.intents_older = {before_ms, limit, out}};
+    return store_run(s, &req);
+}
+
+void store_intent_list_free(struct store_intent_list *l)
+{
+    store_arena_free(l->mem);
+    memset(l, 0, sizeof(*l));
+}
+
+/* --- cleanup queue ------------------------------------------------------------------------------------------- */
+
+int store_cleanup_add(struct store *s, const struct store_cleanup *in, int64_t *id)
+{
+    int64_t local;
+    if (!id)
+        id = &local;
+    *id = 0;
+    if (!in || !backend_ok(in->backend, in->backend_key) || !in->reason || in->size < -1)
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_CLEANUP_ADD, .u.cleanup_add = {in, id}};
+    return store_run(s, &req);
+}
+
+int store_cleanup_due(struct store *s, int64_t now_ms, size_t limit, struct store_cleanup_list *out)
+{
+    memset(out, 0, sizeof(*out));
+    struct store_req req = {.kind = STORE_REQ_CLEANUP_DUE, .u.cleanup_due = {now_ms, limit, out}};
+    return store_run(s, &req);
+}
+
+int store_cleanup_done(struct store *s, int64_t id)
+{
+    if (id <= 0)
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_CLEANUP_DONE, .u.cleanup_row = {id, 0}};
+    return store_run(s, &req);
+}
+
+int store_cleanup_retry(struct store *s, int64_t id, int64_t next_attempt_ms)
+{
+    if (id <= 0)
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_CLEANUP_RETRY, .u.cleanup_row = {id, next_attempt_ms}};
+    return store_run(s, &req);
+}
+
+void store_cleanup_list_free(struct store_cleanup_list *l)
+{
+    store_arena_free(l->mem);
+    memset(l, 0, sizeof(*l));
+}
+
+/* --- buckets ------------------------------------------------------------------------------------------------- */
+
+int store_bucket_create(struct store *s, const char *name, const char *owner_access_key)
+{
+    if (!str_ok(name, STORE_BUCKET_MAX) || !str_ok(owner_access_key, STORE_OWNER_MAX))
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_BUCKET_CREATE, .u.bucket_create = {name, owner_access_key}};
+    return store_run(s, &req);
+}
+
+int store_bucket_delete(struct store *s, const char *name)
+{
+    if (!str_ok(name, STORE_BUCKET_MAX))
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_BUCKET_DELETE, .u.bucket = {name, NULL}};
+    return store_run(s, &req);
+}
+
+int store_bucket_get(struct store *s, const char *name, struct store_bucket *out)
+{
+    struct store_bucket local;
+    if (!out)
+        out = &local;
+    memset(out, 0, sizeof(*out));
+    if (!str_ok(name, STORE_BUCKET_MAX))
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_BUCKET_GET, .u.bucket = {name, out}};
+    return store_run(s, &req);
+}
+
+int store_bucket_list(struct store *s, struct store_bucket_list *out)
+{
+    memset(out, 0, sizeof(*out));
+    struct store_req req = {.kind = STORE_REQ_BUCKET_LIST, .u.bucket_list = {out}};
+    return store_run(s, &req);
+}
+
+void store_bucket_list_free(struct store_bucket_list *l)
+{
+    store_arena_free(l->mem);
+    memset(l, 0, sizeof(*l));
+}

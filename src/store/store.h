@@ -1,0 +1,276 @@
+/* The metadata store contract. Every implementation (SQLite now, PostgreSQL later) fulfils it and passes the
+ * same contract test suite (tests/unit/test_store.c).
+ *
+ * What the store holds: objects keyed by (bucket, key) with their metadata and one or more copies on backends;
+ * PUT intents (a pending row written before the backend write, resolved by the commit); a cleanup queue of
+ * backend copies that must still be deleted; and the buckets created through the API (buckets declared in the
+ * config are not stored here).
+ *
+ * Calling:
+ *  - Every call may be made from a coroutine on a ring thread (it parks the coroutine, never the thread) or from
+ *    a plain thread without a running coroutine (it blocks that thread: start-up, tools, tests).
+ *  - A call, once made, runs to completion even if the calling coroutine is cancelled meanwhile: a commit that
+ *    happened must not be reported lost. The cancellation is seen by the coroutine's next blocking call.
+ *  - Calls return 0 (or a count where said) on success, -errno on failure. Errors every call can return, on
+ *    top of those listed per call: -EINVAL (an argument breaks the rules below), -ENOMEM, -EBUSY (the database
+ *    stayed locked by another process past the busy timeout), -ENOSPC (disk full), -EIO (any other database
+ *    failure; the implementation logs the detail).
+ *  - A failed call changed nothing.
+ *
+ * Memory: inputs are borrowed for the duration of the call. Results that carry strings or arrays own them
+ * through their `mem` member, allocated by the store and released by the matching store_*_free(), which may be
+ * called on any thread and also on a zeroed or already freed result. A failed call leaves its result zeroed.
+ *
+ * Strings: keys, names and values are NUL-terminated byte strings compared byte-wise (memcmp order); optional
+ * strings are NULL when absent, and NULL and "" are different values that round-trip as given. Timestamps are
+ * milliseconds since the Unix epoch. */
+#ifndef S3ORCH_STORE_H
+#define S3ORCH_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct store_arena; /* the memory a result owns; see store_*_free() */
+
+enum {
+    STORE_BUCKET_MAX = 63,       /* bytes in a bucket name */
+    STORE_OWNER_MAX = 128,       /* bytes in an owner access key */
+    STORE_KEY_MAX = 1024,        /* bytes in an object key, prefix or start_after (S3's limit) */
+    STORE_COPIES_MAX = 16,       /* copies per object */
+    STORE_LIST_MAX_KEYS = 10000, /* most entries + prefixes one listing call returns */
+};
+
+/* Displaced copies are queued for cleanup this far in the future, so the caller's own immediate delete runs
+ * first and the cleanup worker only picks up what the caller did not finish (a crash, a backend error). */
+#define STORE_CLEANUP_GRACE_MS 60000
+
+/* --- opening ------------------------------------------------------------------------------------------------ */
+
+struct store_sqlite_config {
+    const char *path;       /* database file; created if missing */
+    bool sync_full;         /* synchronous=FULL (every commit survives power loss); default NORMAL (WAL: a
+                               commit survives a crash of s3orch, the last ones may be lost on power loss) */
+    int busy_timeout_ms;    /* wait for a lock held by another process; 0 = 5000 */
+    unsigned max_batch;     /* most requests run in one transaction; 0 = 1024 */
+};
+
+/* Opens (creating if needed) the SQLite store, applies pending schema migrations and starts its store thread.
+ * Errors: -EPROTONOSUPPORT when the database was written by a newer s3orch (a newer schema version), -ENOTSUP
+ * when WAL mode cannot be enabled, -EIO when the file is not a database or cannot be opened. */
+int store_sqlite_open(struct store **out, const struct store_sqlite_config *cfg);
+
+/* Stops the store and frees it. No call may be in flight or made afterwards. NULL is fine. */
+void store_close(struct store *s);
+
+/* "sqlite" or "postgres", for logs. */
+const char *store_kind(const struct store *s);
+
+/* Counters since open, for tests and the debug endpoint. */
+struct store_stats {
+    uint64_t requests;     /* calls executed */
+    uint64_t transactions; /* transactions committed that held at least one write; with batching < requests */
+    uint64_t max_batch;    /* most requests run in one transaction */
+    uint64_t list_rows;    /* rows read by listings: shows that a delimiter listing seeks past each prefix */
+};
+void store_stats_get(struct store *s, struct store_stats *out);
+
+/* --- objects ------------------------------------------------------------------------------------------------ */
+
+/* One copy of an object on a backend. An object has at most one copy per backend. */
+struct store_copy {
+    const char *backend;     /* backend name from the config */
+    const char *backend_key; /* the object's key on that backend */
+    int64_t size;            /* bytes on the backend (differs from the object size when encrypted) */
+    int64_t created_ms;      /* 0 on input: the commit time */
+};
+
+/* One user metadata pair (x-amz-meta-*). The name is stored as given: the caller decides whether it keeps the
+ * "x-amz-meta-" prefix and lowercases it. Order is kept. */
+struct store_meta {
+    const char *name;
+    const char *value;
+};
+
+struct store_object {
+    const char *bucket;
+    const char *key;
+    int64_t size;
+    const char *etag;               /* as sent to clients, quotes included if the caller keeps them */
+    const char *checksum_algorithm; /* "CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256" or NULL */
+    const char *checksum_value;     /* base64 */
+    const char *checksum_type;      /* "FULL_OBJECT" or "COMPOSITE" or NULL */
+    const char *content_type;
+    const char *content_encoding;
+    const char *content_disposition;
+    const char *content_language;
+    const char *cache_control;
+    const char *expires;            /* the header's text */
+    const struct store_meta *meta;
+    size_t n_meta;
+    const char *tagging;            /* URL-encoded tag set as in x-amz-tagging, or NULL */
+    const char *storage_class;      /* NULL = STANDARD */
+    int64_t created_ms;             /* the first version's modified_ms, kept across overwrites; ignored on input */
+    int64_t modified_ms;            /* this version's time; 0 on input: the commit time */
+    const struct store_copy *copies;
+    size_t n_copies;
+    struct store_arena *mem;        /* results only */
+};
+
+/* A list of cleanup queue rows (also how commit and delete hand back the copies they displaced). */
+struct store_cleanup {
+    int64_t id;
+    const char *backend;
+    const char *backend_key;
+    int64_t size;       /* bytes on the backend, -1 when unknown */
+    const char *reason; /* "overwrite", "delete", or the caller's */
+    int attempts;       /* failed attempts so far */
+    int64_t next_attempt_ms;
+    int64_t created_ms;
+};
+struct store_cleanup_list {
+    const struct store_cleanup *v;
+    size_t n;
+    struct store_arena *mem;
+};
+
+/* Condition of a conditional PUT, checked inside the commit's transaction. */
+struct store_cond {
+    const char *if_match; /* commit only if the current version's ETag equals this string exactly */
+    bool if_none_match;   /* commit only if no object exists under the key (If-None-Match: *) */
+};
+
+/* The object under (bucket, key), with its copies in the order they were committed. Serves GET and HEAD.
+ * Errors: -ENOENT. On success *out owns its memory: store_object_free(). */
+int store_object_get(struct store *s, const char *bucket, const char *key, struct store_object *out);
+void store_object_free(struct store_object *obj);
+
+/* Makes obj the current version of (obj->bucket, obj->key), last writer wins. In one transaction: deletes the
+ * PUT intent (intent_id > 0; 0 when the copies were not written under an intent, e.g. an import), writes the
+ * object row, replaces its copies with obj->copies, and queues every copy of the previous version for cleanup,
+ * except a copy whose (backend, backend_key) the new version reuses (an in-place overwrite on the backend). A
+ * cleanup row for a (backend, backend_key) the new version uses is removed, so the cleaner cannot delete live
+ * data. The queued copies are returned in *displaced (NULL if not wanted) so the caller can delete them at once
+ * and then call store_cleanup_done() for each; they are due for the cleaner STORE_CLEANUP_GRACE_MS later.
+ * Needs 1..STORE_COPIES_MAX copies on distinct backends, an etag and size >= 0.
+ * Errors: -EIDRM the intent is gone (the pending reaper resolved it, so its backend copy may be deleted: treat
+ * the PUT as failed); -EINVAL also when the intent names another bucket or key. On failure the intent stays. */
+int store_object_commit(struct store *s, int64_t intent_id, const struct store_object *obj,
+                        struct store_cleanup_list *displaced);
+/* store_object_commit() under a condition (cond NULL: none). Further errors: -EEXIST cond->if_none_match and
+ * the key exists; -ENOENT cond->if_match and the key does not exist; -ESTALE cond->if_match and the ETag
+ * differs. */
+int store_object_commit_if(struct store *s, int64_t intent_id, const struct store_object *obj,
+                           const struct store_cond *cond, struct store_cleanup_list *displaced);
+
+/* Removes (bucket, key) and queues its copies for cleanup, returned in *displaced (NULL if not wanted) as for
+ * store_object_commit(). Deleting a missing key is not an error (S3 delete is idempotent): 0 and no copies. */
+int store_object_delete(struct store *s, const char *bucket, const char *key,
+                        struct store_cleanup_list *displaced);
+
+/* --- listing (M5) ------------------------------------------------------------------------------------------- */
+
+struct store_list_query {
+    const char *bucket;
+    const char *prefix;      /* only keys starting with it; NULL or "" = all */
+    const char *delimiter;   /* group keys on it after the prefix; NULL or "" = no grouping */
+    const char *start_after; /* only entries and prefixes sorting after it; NULL or "" = from the start */
+    size_t max_keys;         /* most entries + prefixes to return, 0..STORE_LIST_MAX_KEYS */
+};
+
+struct store_list_entry {
+    const char *key;
+    int64_t size;
+    const char *etag;
+    int64_t modified_ms;
+    const char *storage_class;
+    const char *checksum_algorithm;
+    const char *checksum_type;
+};
+
+struct store_list {
+    const struct store_list_entry *entries;
+    size_t n_entries;
+    const char *const *prefixes; /* common prefixes, each ending with the delimiter */
+    size_t n_prefixes;
+    bool truncated;              /* more entries or prefixes follow (max_keys 0: whether any would) */
+    const char *next_marker;     /* when truncated and something was returned: the last entry key or prefix
+                                    returned, to pass as start_after; else NULL */
+    struct store_arena *mem;
+};
+
+/* Lists a bucket in byte order of keys. With a delimiter, a key holding the delimiter after the prefix is rolled
+ * into the common prefix that ends at its first such delimiter; the prefix counts once against max_keys and is
+ * returned only if it sorts after start_after (so a next_marker that is a prefix moves past that whole group).
+ * The implementation seeks past each group rather than reading its keys. On success *out owns its memory:
+ * store_list_free(). */
+int store_list_objects(struct store *s, const struct store_list_query *q, struct store_list *out);
+void store_list_free(struct store_list *l);
+
+/* --- PUT intents (O10) -------------------------------------------------------------------------------------- */
+
+struct store_intent {
+    int64_t id;
+    const char *bucket;
+    const char *key;
+    const char *backend;
+    const char *backend_key;
+    int64_t size;       /* expected bytes on the backend, -1 when unknown (streamed body) */
+    int64_t created_ms; /* set by the store */
+};
+struct store_intent_list {
+    const struct store_intent *v;
+    size_t n;
+    struct store_arena *mem;
+};
+
+/* Records a pending backend write before it starts; in->id and in->created_ms are ignored. *id gets the
+ * intent's id (> 0), to pass to store_object_commit() or store_intent_drop(). */
+int store_intent_create(struct store *s, const struct store_intent *in, int64_t *id);
+/* Drops an intent whose PUT failed. If cleanup_reason is not NULL the intent's backend copy is queued for
+ * cleanup in the same transaction, due at once (pass a reason when the caller could not delete the copy
+ * itself); *cleanup_id (NULL if not wanted) gets the row's id, else 0. Errors: -ENOENT no such intent. */
+int store_intent_drop(struct store *s, int64_t id, const char *cleanup_reason, int64_t *cleanup_id);
+/* Intents created before before_ms, oldest first, at most limit (for the pending reaper). */
+int store_intents_older_than(struct store *s, int64_t before_ms, size_t limit, struct store_intent_list *out);
+void store_intent_list_free(struct store_intent_list *l);
+
+/* --- cleanup queue ------------------------------------------------------------------------------------------ */
+
+/* Queues a backend copy for deletion, due at next_attempt_ms; in->id, attempts and created_ms are ignored,
+ * in->reason is required. A row for the same (backend, backend_key) is updated instead of duplicated (its
+ * attempts kept). *id (NULL if not wanted) gets the row's id. */
+int store_cleanup_add(struct store *s, const struct store_cleanup *in, int64_t *id);
+/* Rows due at now_ms, most overdue first, at most limit. A row whose (backend, backend_key) a live copy or a
+ * pending intent uses again is not returned: deleting it would destroy live data. */
+int store_cleanup_due(struct store *s, int64_t now_ms, size_t limit, struct store_cleanup_list *out);
+/* The copy is deleted: the row goes. Errors: -ENOENT no such row (another deleter finished first). */
+int store_cleanup_done(struct store *s, int64_t id);
+/* An attempt failed: attempts + 1, due again at next_attempt_ms. Errors: -ENOENT no such row. */
+int store_cleanup_retry(struct store *s, int64_t id, int64_t next_attempt_ms);
+void store_cleanup_list_free(struct store_cleanup_list *l);
+
+/* --- buckets created through the API (S13) ------------------------------------------------------------------- */
+
+struct store_bucket {
+    char name[STORE_BUCKET_MAX + 1];
+    char owner[STORE_OWNER_MAX + 1]; /* access key that created it */
+    int64_t created_ms;
+};
+struct store_bucket_list {
+    const struct store_bucket *v; /* by name */
+    size_t n;
+    struct store_arena *mem;
+};
+
+/* Errors: -EEXIST. The name is not validated against S3's rules here (the caller does that). */
+int store_bucket_create(struct store *s, const char *name, const char *owner_access_key);
+/* Errors: -ENOENT; -ENOTEMPTY while objects or pending intents exist in it. */
+int store_bucket_delete(struct store *s, const char *name);
+/* Whether the bucket exists: 0, or -ENOENT. *out (NULL if not wanted) gets it. */
+int store_bucket_get(struct store *s, const char *name, struct store_bucket *out);
+int store_bucket_list(struct store *s, struct store_bucket_list *out);
+void store_bucket_list_free(struct store_bucket_list *l);
+
+#endif
