@@ -150,6 +150,7 @@ static int cmd_serve(int argc, char **argv)
     if (serve_load_config(config_file, data_dir ? data_dir : "./s3orch-data", &cfg) != 0)
         return 1;
     serve_options_from_config(&o, &cfg->server, given);
+    o.config = cfg;
     int rc = serve_run(&o);
     config_free(cfg); /* after serve_run: o.listen may point into it */
     return rc;

@@ -27,5 +27,8 @@ void router_handle(struct http_conn *c, struct http_request *req, void *ctx)
     }
     if (rt->debug_endpoints && debug_endpoint_handle(c, req, path, query))
         return;
-    s3_error_respond(c, S3_ERR_NOT_IMPLEMENTED, path.p, path.n);
+    if (rt->s3)
+        s3_handle(c, req, rt->s3);
+    else
+        s3_error_respond(c, S3_ERR_NOT_IMPLEMENTED, path.p, path.n);
 }

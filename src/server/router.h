@@ -6,9 +6,11 @@
 #include <stdbool.h>
 
 #include "http/http_server.h"
+#include "s3/s3_handler.h"
 
 struct router {
     bool debug_endpoints; /* /_debug/sleep and /_debug/echo, for tests only */
+    const struct s3_service *s3; /* NULL: every S3 request is NotImplemented */
 };
 
 /* An http_handler_fn; ctx is a struct router. */

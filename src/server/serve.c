@@ -234,7 +234,8 @@ int serve_run(const struct serve_options *o)
     int *fds = calloc((size_t)nreq, sizeof(int));
     sem_t started;
     char shown[300];
-    struct router router = {.debug_endpoints = o->debug_endpoints};
+    struct s3_service s3 = {.cfg = o->config};
+    struct router router = {.debug_endpoints = o->debug_endpoints, .s3 = o->config ? &s3 : NULL};
     struct http_shared shared = {
         .cfg = o->http,
         .max_connections = o->max_connections,

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "config/config.h"
 #include "http/http_server.h"
 
 struct serve_options {
@@ -14,6 +15,7 @@ struct serve_options {
     long max_connections;
     bool debug_endpoints;
     struct http_server_config http;
+    const struct config *config; /* buckets and credentials for the S3 API; owned by the caller */
 };
 
 void serve_options_default(struct serve_options *o);

@@ -230,17 +230,17 @@ def test_health_and_ready(server):
     assert b"x-amz-request-id:" in head.lower()
 
 
-@pytest.mark.parametrize("method,path", [("GET", "/some-bucket/some/key.txt"), ("DELETE", "/b"), ("GET", "/")])
-def test_not_implemented_is_s3_xml(server, method, path):
+@pytest.mark.parametrize("method,path", [("GET", "/some-bucket/some/key.txt"), ("DELETE", "/bkt"), ("GET", "/")])
+def test_anonymous_request_gets_s3_xml_access_denied(server, method, path):
     srv = server()
     status, headers, body = get(srv, path, method=method)
-    assert status == 501
+    assert status == 403
     assert headers.get("content-type", "").startswith("application/xml"), headers
     rid = assert_request_ids(headers)
     assert body.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<Error>'), body
     root = ET.fromstring(body)
     assert root.tag == "Error"
-    assert root.findtext("Code") == "NotImplemented"
+    assert root.findtext("Code") == "AccessDenied"
     assert root.find("Message") is not None
     assert root.findtext("Resource") == path
     assert root.findtext("RequestId") == rid
@@ -287,8 +287,8 @@ def test_boto3_gets_s3_errors(server):
         with pytest.raises(ClientError) as ei:
             call()
         err = ei.value.response
-        assert err["Error"]["Code"] == "NotImplemented", err
-        assert err["ResponseMetadata"]["HTTPStatusCode"] == 501
+        assert err["Error"]["Code"] == "InvalidAccessKeyId", err
+        assert err["ResponseMetadata"]["HTTPStatusCode"] == 403
         assert err["ResponseMetadata"]["RequestId"]
 
 
@@ -297,7 +297,7 @@ def test_head_request_has_no_body_and_keeps_framing(server):
     c = RawConn(srv)
     c.request("HEAD", "/health")
     r = c.read_response(head_request=True)
-    assert r.status in (200, 501), r
+    assert r.status == 200, r
     # If the server wrongly sent a body, it would be read as the start of the next response here.
     c.request("GET", "/health")
     r2 = c.read_response()
@@ -315,7 +315,7 @@ def test_unread_request_body_is_skipped_or_connection_closed(server):
         + b"GET /health/ready HTTP/1.1\r\nHost: x\r\n\r\n"
     )
     r1 = c.read_response()
-    assert r1.status == 501, r1
+    assert r1.status == 403, r1
     if (r1.header("connection") or "").lower() == "close":
         c.wait_closed(scaled(5))
     else:
@@ -425,13 +425,13 @@ def test_pipelining_in_order(server):
     c = RawConn(srv)
     c.send(
         b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
-        b"GET /no/such/thing HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"GET /nosuch/thing HTTP/1.1\r\nHost: x\r\n\r\n"
         b"GET /health/ready HTTP/1.1\r\nHost: x\r\n\r\n"
     )
     r1, r2, r3 = c.read_response(), c.read_response(), c.read_response()
     assert (r1.status, r1.body) == (200, b"ok"), r1
-    assert r2.status == 501, r2
-    assert ET.fromstring(r2.body).findtext("Resource") == "/no/such/thing"
+    assert r2.status == 403, r2
+    assert ET.fromstring(r2.body).findtext("Resource") == "/nosuch/thing"
     assert (r3.status, r3.body) == (200, b"ready"), r3
     ids = {r.header("x-amz-request-id") for r in (r1, r2, r3)}
     assert len(ids) == 3
@@ -783,7 +783,7 @@ def test_concurrent_echo_bodies_do_not_mix(server):
 
 
 def test_early_final_response_to_expect_announces_close(server):
-    """A 501 sent without reading an Expect: 100-continue body: if the server then closes the connection, the
+    """An error sent without reading an Expect: 100-continue body: if the server then closes the connection, the
     response must say Connection: close (RFC 9110 section 10.1.1); otherwise the connection must stay usable."""
     srv = server()
     c = RawConn(srv)
@@ -794,7 +794,7 @@ def test_early_final_response_to_expect_announces_close(server):
     r = c.read_response()
     if r.status == 100:
         r = c.read_response()
-    assert r.status == 501, r
+    assert r.status == 403, r
     if (r.header("connection") or "").lower() == "close":
         c.wait_closed(scaled(5))
     else:
