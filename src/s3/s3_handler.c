@@ -4,6 +4,7 @@
 #include "s3/s3_auth.h"
 #include "s3/s3_error.h"
 #include "s3/s3_handler.h"
+#include "s3/s3_object.h"
 #include "s3/s3_request.h"
 
 static const struct config_bucket *config_bucket_find(const struct config *cfg, const char *name)
@@ -35,6 +36,17 @@ static bool s3_allowed(const struct s3_identity *id, const char *bucket, enum ht
     return reads || id->cred->permission == CONFIG_PERM_READ_WRITE;
 }
 
+/* Query parameters that name another operation on the object (?tagging, ?uploads, ?partNumber=…). */
+static bool has_subresource(struct http_str query)
+{
+    static const char *const names[] = {"acl", "attributes", "legal-hold", "partNumber", "restore", "retention",
+                                        "select", "tagging", "torrent", "uploadId", "uploads", "versionId"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (s3_query_has(query, names[i]))
+            return true;
+    return false;
+}
+
 void s3_handle(struct http_conn *c, struct http_request *req, const struct s3_service *svc)
 {
     const struct config *cfg = svc->cfg;
@@ -63,5 +75,25 @@ void s3_handle(struct http_conn *c, struct http_request *req, const struct s3_se
         s3_error_respond(c, S3_ERR_ACCESS_DENIED, r.path.p, r.path.n);
         return;
     }
-    s3_error_respond(c, S3_ERR_NOT_IMPLEMENTED, r.path.p, r.path.n);
+    if (!*r.key || !svc->store || !svc->nbackends || has_subresource(r.query)) {
+        /* Bucket- and service-level calls and sub-resources (?tagging, ?uploads…) come with later issues. */
+        s3_error_respond(c, S3_ERR_NOT_IMPLEMENTED, r.path.p, r.path.n);
+        return;
+    }
+    struct s3_object_auth oa = {.auth = &auth, .signing_key = key, .seed_sig = seed};
+    switch (req->method) {
+    case HTTP_PUT:
+        s3_object_put(c, req, svc, &r, &oa);
+        return;
+    case HTTP_GET:
+    case HTTP_HEAD:
+        s3_object_get(c, req, svc, &r);
+        return;
+    case HTTP_DELETE:
+        s3_object_delete(c, svc, &r);
+        return;
+    default:
+        s3_error_send(c, 405, "MethodNotAllowed", "The specified method is not allowed against this resource.",
+                      r.path.p, r.path.n);
+    }
 }

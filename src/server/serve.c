@@ -11,7 +11,9 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "backend/backend.h"
 #include "s3/s3_error.h"
+#include "store/store.h"
 #include "server/cpu.h"
 #include "server/router.h"
 #include "server/serve.h"
@@ -223,6 +225,46 @@ static int serve_wait(struct ring_thread *threads, int n, atomic_bool *finished)
     }
 }
 
+/* The metadata store and the backends the configuration names; opened on the main thread before any request. */
+static int storage_open(const struct config *cfg, struct s3_service *svc)
+{
+    if (cfg->database.driver != CONFIG_DB_SQLITE) {
+        log_error("database.driver: only sqlite is implemented so far");
+        return -ENOTSUP;
+    }
+    int err = store_sqlite_open(&svc->store, &(struct store_sqlite_config){.path = cfg->database.path});
+    if (err < 0) {
+        log_error("cannot open the metadata store %s: %s", cfg->database.path, strerror(-err));
+        return err;
+    }
+    svc->backends = calloc(cfg->nbackends ? cfg->nbackends : 1, sizeof(*svc->backends));
+    if (!svc->backends)
+        return -ENOMEM;
+    for (size_t i = 0; i < cfg->nbackends; i++) {
+        const struct config_backend *b = &cfg->backends[i];
+        if (b->type != CONFIG_BACKEND_FS) {
+            log_error("backends[%zu] (%s): type s3 is not implemented yet", i, b->name);
+            return -ENOTSUP;
+        }
+        err = backend_fs_open(&svc->backends[i], b->name, b->path, b->durability == CONFIG_DURABILITY_FSYNC);
+        if (err < 0) {
+            log_error("backends[%zu] (%s): cannot use %s: %s", i, b->name, b->path, strerror(-err));
+            return err;
+        }
+        svc->nbackends++;
+    }
+    return 0;
+}
+
+static void storage_close(struct s3_service *svc)
+{
+    for (size_t i = 0; i < svc->nbackends; i++)
+        backend_free(svc->backends[i]);
+    free(svc->backends);
+    if (svc->store)
+        store_close(svc->store);
+}
+
 int serve_run(const struct serve_options *o)
 {
     cpu_set_t cpus;
@@ -255,7 +297,8 @@ int serve_run(const struct serve_options *o)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (!threads || !finished || !fds || listeners_open(o->listen, nreq, fds, shown, sizeof(shown)) < 0)
+    if (!threads || !finished || !fds || (o->config && storage_open(o->config, &s3) < 0) ||
+        listeners_open(o->listen, nreq, fds, shown, sizeof(shown)) < 0)
         goto out;
 
     int spawned = 0;
@@ -289,7 +332,7 @@ int serve_run(const struct serve_options *o)
         fflush(stdout);
         exit_code = serve_wait(threads, spawned, finished);
         if (exit_code != 0)
-            goto out; /* forced: leave the threads to die with the process */
+            return exit_code; /* forced: the threads still run and die with the process */
     } else {
         for (int i = 0; i < spawned; i++)
             if (threads[i].start_err == 0)
@@ -300,6 +343,7 @@ int serve_run(const struct serve_options *o)
     if (ok)
         log_info("stopped");
 out:
+    storage_close(&s3);
     free(threads);
     free(finished);
     free(fds);

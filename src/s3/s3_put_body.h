@@ -1,0 +1,57 @@
+/* A PutObject body on its way to a backend: the client's bytes decoded (aws-chunked framing removed, chunk and
+ * trailer signatures verified), hashed (MD5 for the ETag, the client's checksum, the signed SHA-256), and checked
+ * at the end. The check's failure comes out of the read that would have returned 0, so the backend abandons the
+ * write and nothing becomes visible; `fail` then says which S3 error to answer. */
+#ifndef S3ORCH_S3_PUT_BODY_H
+#define S3ORCH_S3_PUT_BODY_H
+
+#include "http/http_server.h"
+#include "s3/s3_awschunked.h"
+#include "s3/s3_checksum.h"
+#include "s3/s3_sigv4.h"
+#include "util/body.h"
+
+struct s3_put_fail {
+    int status;
+    const char *code, *message;
+};
+
+struct s3_put_body {
+    struct body_source src;
+    struct http_conn *conn;
+    const struct s3_sigv4_auth *auth;
+
+    bool aws_chunked;
+    struct s3_awschunked dec;
+    bool signed_chunks, signed_trailer;
+    struct s3_sigv4_stream sig;
+    char chunk_sig[65];
+    size_t raw_pos, raw_len;
+
+    struct s3_md5 md5;
+    bool want_md5;
+    uint8_t md5_expected[16];
+    bool verify_sha256;
+    struct s3_sha256 sha;
+    enum s3_checksum_alg ck_alg;
+    struct s3_checksum ck;
+    bool ck_expected_set;
+    uint8_t ck_expected[S3_CHECKSUM_MAX_SIZE];
+
+    bool finished;
+    struct s3_put_fail fail;
+
+    /* Results once the body was read whole and checked. */
+    char etag_hex[33];
+    char ck_b64[64]; /* "" when the client sent no checksum */
+
+    char raw[64 * 1024]; /* aws-chunked framing as received; last, so set-up need not clear it */
+};
+
+/* Reads the request's payload headers and sets up decoding and checks. Returns false with `fail` set when the
+ * headers themselves are wrong (answer before reading the body). decoded_length receives the object size. */
+bool s3_put_body_init(struct s3_put_body *b, struct http_conn *c, const struct http_request *req,
+                      const struct s3_sigv4_auth *auth, const uint8_t signing_key[32], const char seed_sig[65],
+                      int64_t *decoded_length);
+
+#endif
