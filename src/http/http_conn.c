@@ -244,17 +244,21 @@ static int resp_finish(struct http_conn *c, struct http_resp *r, int64_t content
      * next bytes on this connection are not known to be a request. */
     if (c->srv->draining || c->continue_pending)
         c->close_after = true;
+    /* RFC 9110: no Content-Length on 204, and a 304 has no body to measure. */
+    char length[48] = "";
+    if (r->status != 204 && r->status != 304)
+        snprintf(length, sizeof(length), "Content-Length: %" PRId64 "\r\n", content_length);
     int n = snprintf(out, cap,
                      "HTTP/1.1 %d %s\r\n"
                      "Server: s3orch\r\n"
                      "Date: %s\r\n"
                      "x-amz-request-id: %s\r\n"
                      "x-amz-id-2: %s\r\n"
-                     "Content-Length: %" PRId64 "\r\n"
+                     "%s"
                      "%s"
                      "%.*s\r\n",
                      r->status, http_status_reason(r->status), http_date_now(), c->request_id, c->request_id,
-                     content_length, c->close_after ? "Connection: close\r\n" : "", (int)r->len, r->buf);
+                     length, c->close_after ? "Connection: close\r\n" : "", (int)r->len, r->buf);
     if (r->overflow || n < 0 || (size_t)n >= cap)
         return -E2BIG;
     return n;
