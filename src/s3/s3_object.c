@@ -254,6 +254,10 @@ void s3_object_put(struct http_conn *c, struct http_request *req, const struct s
             respond_store_error(c, err, r);
             goto out;
         }
+        if (im && !exists) { /* S3: If-Match on a missing key is NoSuchKey, not a failed precondition */
+            s3_error_send(c, 404, "NoSuchKey", "The specified key does not exist.", r->path.p, r->path.n);
+            goto out;
+        }
         if (!ok) {
             s3_error_send(c, 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
                           r->path.p, r->path.n);
@@ -313,7 +317,9 @@ void s3_object_put(struct http_conn *c, struct http_request *req, const struct s
     if (err < 0) {
         backend_del(be, bkey);
         store_intent_drop(svc->store, intent, NULL, NULL);
-        if (err == -EEXIST || err == -ESTALE || err == -ENOENT)
+        if (err == -ENOENT)
+            s3_error_send(c, 404, "NoSuchKey", "The specified key does not exist.", r->path.p, r->path.n);
+        else if (err == -EEXIST || err == -ESTALE)
             s3_error_send(c, 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
                           r->path.p, r->path.n);
         else
@@ -374,8 +380,10 @@ static int parse_range(const struct http_str *h, int64_t size, int64_t *off, int
     }
     if (a < 0 && b < 0)
         return 0;
-    if (a < 0) { /* suffix: the last b bytes */
-        if (b == 0 || size == 0)
+    if (a < 0) { /* suffix: the last b bytes; of an empty object S3 serves the whole (empty) object */
+        if (size == 0)
+            return 0;
+        if (b == 0)
             return -1;
         *off = b > size ? 0 : size - b;
         *len = size - *off;
