@@ -2,8 +2,6 @@
 presigned URLs) and a small independent signer for the cases clients will not produce (skewed clocks)."""
 
 import datetime
-import hashlib
-import hmac
 import os
 import subprocess
 import time
@@ -15,6 +13,8 @@ import pytest
 boto3 = pytest.importorskip("boto3")
 from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
+
+from sigv4_client import signed_get  # noqa: E402
 
 AUTH_ERRORS = {
     "AccessDenied",
@@ -162,29 +162,7 @@ def fetch(url, method="GET"):
 
 
 def sign_get(srv, path, cred, when):
-    """A header-signed GET made at `when`: our own minimal SigV4, independent of botocore."""
-    amz_date = when.strftime("%Y%m%dT%H%M%SZ")
-    date = amz_date[:8]
-    host = f"127.0.0.1:{srv.port}"
-    payload = hashlib.sha256(b"").hexdigest()
-    headers = {"host": host, "x-amz-content-sha256": payload, "x-amz-date": amz_date}
-    signed = ";".join(sorted(headers))
-    creq = "\n".join(
-        ["GET", path, "", "".join(f"{k}:{headers[k]}\n" for k in sorted(headers)), signed, payload]
-    )
-    scope = f"{date}/us-east-1/s3/aws4_request"
-    sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(creq.encode()).hexdigest()])
-    key = ("AWS4" + cred[1]).encode()
-    for part in (date, "us-east-1", "s3", "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    sig = hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
-    headers["authorization"] = f"AWS4-HMAC-SHA256 Credential={cred[0]}/{scope}, SignedHeaders={signed}, Signature={sig}"
-    req = urllib.request.Request(srv.url + path, headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
+    return signed_get(srv.url, f"127.0.0.1:{srv.port}", path, cred, when)
 
 
 def test_independent_signer_and_clock_skew(s3srv):

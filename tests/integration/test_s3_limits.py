@@ -2,11 +2,8 @@
 from the store alone, and a client that vanishes mid-upload."""
 
 import datetime
-import hashlib
-import hmac
 import socket
 import time
-import urllib.request
 
 import pytest
 
@@ -15,6 +12,7 @@ from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
 from conftest import scaled  # noqa: E402
+from sigv4_client import signed_get  # noqa: E402
 
 RW = ("AKIALIMITSLIMITSLIMI", "limits-secret-0123456789abcdefghijklmnopq")
 
@@ -69,37 +67,12 @@ def test_object_size_cap(srv):
     assert s3.head_object(Bucket="photos", Key="max")["ContentLength"] == 1024 * 1024
 
 
-def signed_get(srv, host, path):
-    """GET signed by hand for a Host that names the bucket (virtual-host style)."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    amz_date = now.strftime("%Y%m%dT%H%M%SZ")
-    payload = hashlib.sha256(b"").hexdigest()
-    headers = {"host": host, "x-amz-content-sha256": payload, "x-amz-date": amz_date}
-    signed = ";".join(sorted(headers))
-    creq = "\n".join(["GET", path, "", "".join(f"{k}:{headers[k]}\n" for k in sorted(headers)), signed, payload])
-    scope = f"{amz_date[:8]}/us-east-1/s3/aws4_request"
-    sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(creq.encode()).hexdigest()])
-    key = ("AWS4" + RW[1]).encode()
-    for part in (amz_date[:8], "us-east-1", "s3", "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    headers["authorization"] = (
-        f"AWS4-HMAC-SHA256 Credential={RW[0]}/{scope}, SignedHeaders={signed}, "
-        f"Signature={hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()}"
-    )
-    req = urllib.request.Request(srv.url + path, headers={k.title(): v for k, v in headers.items()})
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(req, timeout=10) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
-
-
 def test_virtual_host_addressing(srv):
     client(srv).put_object(Bucket="photos", Key="cat.jpg", Body=b"meow")
-    status, body = signed_get(srv, f"photos.s3.test:{srv.port}", "/cat.jpg")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    status, body = signed_get(srv.url, f"photos.s3.test:{srv.port}", "/cat.jpg", RW, now)
     assert (status, body) == (200, b"meow")
-    status, body = signed_get(srv, f"nosuch.s3.test:{srv.port}", "/cat.jpg")
+    status, body = signed_get(srv.url, f"nosuch.s3.test:{srv.port}", "/cat.jpg", RW, now)
     assert status == 404 and b"<Code>NoSuchBucket</Code>" in body, body
 
 
