@@ -288,10 +288,13 @@ struct config_error {
 
 /* Zero-initialise (`struct config_errors errs = {0};`); owns its list and file name; free with
  * config_errors_free(). */
+#define CONFIG_ERRORS_MAX 200
+
 struct config_errors {
     struct config_error *items;
     size_t count;
     size_t cap;
+    bool truncated;  /* more than CONFIG_ERRORS_MAX errors: the rest were dropped */
     char *file;      /* prefix of printed lines; set by config_load_file() if not set */
     bool out_of_mem; /* an error could not be recorded */
 };

@@ -15,6 +15,12 @@ const struct config_error *config_errors_find(const struct config_errors *errs, 
 
 void config_errors_add(struct config_errors *errs, const char *path, int line, int column, const char *fmt, ...)
 {
+    /* A few hundred errors say all there is to say; a file of aliases could otherwise produce millions, and every
+     * one is looked up among those before it. */
+    if (errs->count >= CONFIG_ERRORS_MAX) {
+        errs->truncated = true;
+        return;
+    }
     if (errs->count == errs->cap) {
         size_t cap = errs->cap ? errs->cap * 2 : 16;
         struct config_error *items = realloc(errs->items, cap * sizeof(*items));
@@ -82,6 +88,8 @@ void config_errors_print(const struct config_errors *errs, FILE *out)
     }
     if (errs->out_of_mem)
         fprintf(out, "%s: out of memory while recording errors; some are not shown\n", file);
+    if (errs->truncated)
+        fprintf(out, "%s: more than %d errors; the rest are not shown\n", file, CONFIG_ERRORS_MAX);
     free(order);
 }
 

@@ -29,6 +29,10 @@ __attribute__((format(printf, 2, 3))) static const char *at(struct validator *v,
 
 __attribute__((format(printf, 3, 4))) static void bad(struct validator *v, const char *path, const char *fmt, ...)
 {
+    if (v->errs->count >= CONFIG_ERRORS_MAX) {
+        v->errs->truncated = true;
+        return;
+    }
     if (config_errors_find(v->errs, path))
         return;
     char msg[600];

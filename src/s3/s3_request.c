@@ -19,6 +19,8 @@ static int hex_value(char c)
 ssize_t s3_percent_decode(char *dst, size_t cap, const char *src, size_t n, bool plus_is_space)
 {
     size_t out = 0;
+    if (cap == 0)
+        return -1;
     for (size_t i = 0; i < n; i++) {
         char c = src[i];
         if (c == '%') {
@@ -113,6 +115,8 @@ enum s3_request_err s3_request_parse(struct s3_request *r, const struct http_req
         if (!s3_bucket_name_valid(r->bucket, bucket.n))
             return S3_REQ_BAD_BUCKET;
     }
+    if (rest_n && !*r->bucket)
+        return S3_REQ_BAD_BUCKET; /* "//key": a key needs a bucket */
     if (rest_n) {
         char key[S3_KEY_MAX * 3 + 1];
         ssize_t n = s3_percent_decode(key, sizeof(key), rest, rest_n, false);
@@ -139,11 +143,13 @@ int s3_query_get(struct http_str query, const char *name, char *dst, size_t cap)
         const char *name_end = eq ? eq : stop;
         char decoded[256];
         ssize_t nn = s3_percent_decode(decoded, sizeof(decoded), p, (size_t)(name_end - p), true);
-        if (nn >= 0 && strcmp(decoded, name) == 0) {
+        /* Compared by length, not as C strings: "uploadId%00x" is not "uploadId". */
+        if (nn >= 0 && (size_t)nn == strlen(name) && memcmp(decoded, name, (size_t)nn) == 0) {
             if (!eq) {
-                if (cap)
-                    dst[0] = 0;
-                return cap ? 0 : -EINVAL;
+                if (!cap)
+                    return -EINVAL;
+                dst[0] = 0;
+                return 0;
             }
             return s3_percent_decode(dst, cap, eq + 1, (size_t)(stop - eq - 1), true) < 0 ? -EINVAL : 0;
         }

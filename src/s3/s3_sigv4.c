@@ -782,7 +782,7 @@ static const char *parse_credential(struct s3_sigv4_auth *a, const char *p, size
 
 static const char *check_signed_headers(const char *p, size_t n)
 {
-    struct s3_sigv4_str name;
+    struct s3_sigv4_str name, prev = {NULL, 0};
     size_t pos = 0;
     bool host = false;
     while (signed_next(p, n, &pos, &name)) {
@@ -791,6 +791,15 @@ static const char *check_signed_headers(const char *p, size_t n)
         for (size_t i = 0; i < name.n; i++)
             if (!is_tchar((unsigned char)name.p[i]))
                 return "SignedHeaders holds a character that cannot be in a header name.";
+        /* Sorted and unique, as every SDK sends it: a repeated name would make each repeat hash every value of
+         * that header again, a cost an unauthenticated client could multiply. */
+        if (prev.p) {
+            size_t k = prev.n < name.n ? prev.n : name.n;
+            int cmp = strncasecmp(prev.p, name.p, k);
+            if (cmp > 0 || (cmp == 0 && prev.n >= name.n))
+                return "SignedHeaders must be sorted, without repeats.";
+        }
+        prev = name;
         host |= name_eq(name.p, name.n, "host", 4);
     }
     /* Unsigned, the host would let a signature made for one virtual-host bucket be replayed on another. */

@@ -42,6 +42,7 @@ static void test_path_style(void)
     CHECK_EQ(parse(&r, "*", NULL), S3_REQ_INVALID_URI);
     CHECK_EQ(parse(&r, "/B_ad/x", NULL), S3_REQ_BAD_BUCKET);
     CHECK_EQ(parse(&r, "/b%61d/x", NULL), S3_REQ_BAD_BUCKET);
+    CHECK_EQ(parse(&r, "//foo", NULL), S3_REQ_BAD_BUCKET);
 
     char target[4000] = "/bkt/";
     memset(target + 5, 'k', 1024);
@@ -81,6 +82,11 @@ static void test_query(void)
     CHECK_STR(v, "z");
     CHECK_EQ(s3_query_get(query, "missing", v, sizeof(v)), -ENOENT);
     CHECK_EQ(s3_query_get(query, "prefix", v, 3), -EINVAL);
+    const char *nul = "uploadId%00junk=7&%00=x";
+    struct http_str nq = {nul, strlen(nul)};
+    CHECK_EQ(s3_query_get(nq, "uploadId", v, sizeof(v)), -ENOENT);
+    CHECK_EQ(s3_query_get(nq, "", v, sizeof(v)), -ENOENT);
+    CHECK_EQ(s3_percent_decode(v, 0, "", 0, false), -1);
     CHECK(s3_query_has(query, "max-keys"));
     CHECK(!s3_query_has(query, "max"));
 }
