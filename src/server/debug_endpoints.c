@@ -5,30 +5,16 @@
 #include <string.h>
 
 #include "s3/s3_error.h"
+#include "s3/s3_request.h"
 #include "server/debug_endpoints.h"
 
 #define ECHO_MAX (64 * 1024 * 1024)
 
-static long query_long(struct http_str query, const char *name, long fallback)
-{
-    size_t n = strlen(name);
-    for (const char *p = query.p, *end = query.p + query.n; p < end;) {
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        const char *stop = amp ? amp : end;
-        if ((size_t)(stop - p) > n && memcmp(p, name, n) == 0 && p[n] == '=') {
-            char *end;
-            long v = strtol(p + n + 1, &end, 10);
-            return end == stop && end > p + n + 1 ? v : fallback;
-        }
-        p = stop + 1;
-    }
-    return fallback;
-}
-
 static void debug_sleep(struct http_conn *c, struct http_str query)
 {
-    long ms = query_long(query, "ms", -1);
-    if (ms < 0 || ms > 60000) {
+    char value[16], *end;
+    long ms = s3_query_get(query, "ms", value, sizeof(value)) == 0 ? strtol(value, &end, 10) : -1;
+    if (ms < 0 || ms > 60000 || !value[0] || *end) {
         s3_error_respond(c, S3_ERR_BAD_REQUEST, NULL, 0);
         return;
     }
