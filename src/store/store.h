@@ -169,6 +169,10 @@ int store_object_commit_if(struct store *s, int64_t intent_id, const struct stor
 int store_object_delete(struct store *s, const char *bucket, const char *key,
                         struct store_cleanup_list *displaced);
 
+/* Replaces the tag set (S11) of (bucket, key): URL-encoded as in x-amz-tagging, NULL removes it. The version's
+ * ETag and modified_ms stay. Errors: -ENOENT. */
+int store_object_set_tagging(struct store *s, const char *bucket, const char *key, const char *tagging);
+
 /* --- listing (M5) ------------------------------------------------------------------------------------------- */
 
 struct store_list_query {
@@ -207,6 +211,89 @@ struct store_list {
  * store_list_free(). */
 int store_list_objects(struct store *s, const struct store_list_query *q, struct store_list *out);
 void store_list_free(struct store_list *l);
+
+/* --- multipart uploads (S9) ----------------------------------------------------------------------------------
+ *
+ * An upload in progress: where its parts go on the backend (a native multipart upload there), the metadata the
+ * object gets at Complete, and its parts. The upload row also stands in for a PUT intent: until Complete or
+ * Abort, its backend_key and the backend's parts belong to it. */
+
+enum {
+    STORE_UPLOAD_ID_MAX = 128, /* bytes in an upload id (ours or the backend's) */
+    STORE_PART_NUMBER_MAX = 10000,
+};
+
+struct store_upload {
+    const char *id;                /* chosen by the caller, unique, URL-safe */
+    const char *owner;             /* access key that created it (Initiator and Owner in listings) */
+    const char *backend;           /* the backend holding the parts */
+    const char *backend_key;       /* the object's key on that backend once completed */
+    const char *backend_upload_id; /* the backend's own id for its native upload */
+    int64_t created_ms;            /* set by the store */
+    /* The object to be: bucket, key, content_*, cache_control, expires, meta, tagging, storage_class, and
+     * checksum_algorithm/checksum_type as declared at Create (checksum_value NULL). size, etag and copies are not
+     * stored; obj.mem stays NULL (the upload's mem owns everything). */
+    struct store_object obj;
+    struct store_arena *mem; /* results only */
+};
+
+struct store_part {
+    int number;                 /* 1..STORE_PART_NUMBER_MAX */
+    int64_t size;
+    const char *etag;           /* as sent to clients: quoted MD5 hex of the part */
+    const char *checksum_value; /* base64 under the upload's checksum_algorithm, or NULL */
+    const char *backend_etag;   /* what the backend answered for the part; completing natively needs it */
+    int64_t modified_ms;        /* set by the store */
+};
+struct store_part_list {
+    const struct store_part *v; /* by number */
+    size_t n;
+    bool truncated; /* parts numbered above the last one returned exist */
+    struct store_arena *mem;
+};
+
+struct store_upload_query {
+    const char *bucket;
+    const char *prefix;           /* NULL or "" = all */
+    const char *delimiter;        /* NULL or "" = no grouping */
+    const char *key_marker;       /* uploads with keys after it, or with this key and ids after upload_id_marker */
+    const char *upload_id_marker; /* only with key_marker */
+    size_t max_uploads;           /* most uploads + prefixes, 0..1000 */
+};
+struct store_upload_list {
+    const struct store_upload *v; /* by key, then by created_ms, then by id */
+    size_t n;
+    const char *const *prefixes; /* common prefixes, each ending with the delimiter */
+    size_t n_prefixes;
+    bool truncated;
+    const char *next_key_marker;       /* when truncated: the last key or prefix returned */
+    const char *next_upload_id_marker; /* when truncated and the last thing returned was an upload: its id */
+    struct store_arena *mem;
+};
+
+/* Records a new upload; up->created_ms and up->mem are ignored. Errors: -EEXIST (the id is taken). */
+int store_upload_create(struct store *s, const struct store_upload *up);
+/* Errors: -ENOENT. On success *out owns its memory: store_upload_free(). */
+int store_upload_get(struct store *s, const char *id, struct store_upload *out);
+void store_upload_free(struct store_upload *up);
+/* Records a part (a part with the same number is replaced: the backend replaced it too). The caller uploaded it to
+ * the backend first. Errors: -ENOENT the upload is gone (completed or aborted meanwhile). */
+int store_part_put(struct store *s, const char *upload_id, const struct store_part *p);
+/* Parts numbered after after_number, by number, at most max (1..STORE_PART_NUMBER_MAX). Errors: -ENOENT. */
+int store_parts_list(struct store *s, const char *upload_id, int after_number, size_t max,
+                     struct store_part_list *out);
+void store_part_list_free(struct store_part_list *l);
+/* Completes an upload: in one transaction, removes the upload and its parts and makes obj the current version of
+ * (obj->bucket, obj->key) as store_object_commit() does (intent 0), returning the displaced copies the same way.
+ * obj must name the upload's bucket and key. Errors: -ENOENT no such upload (another Complete or an Abort won);
+ * -EINVAL also when obj names another bucket or key. */
+int store_upload_complete(struct store *s, const char *upload_id, const struct store_object *obj,
+                          struct store_cleanup_list *displaced);
+/* Removes an upload and its parts. The caller aborts the backend's upload. Errors: -ENOENT. */
+int store_upload_abort(struct store *s, const char *upload_id);
+/* Uploads in a bucket in key order, grouped on a delimiter as store_list_objects() does. */
+int store_uploads_list(struct store *s, const struct store_upload_query *q, struct store_upload_list *out);
+void store_upload_list_free(struct store_upload_list *l);
 
 /* --- PUT intents (O10) -------------------------------------------------------------------------------------- */
 
@@ -266,7 +353,7 @@ struct store_bucket_list {
 
 /* Errors: -EEXIST. The name is not validated against S3's rules here (the caller does that). */
 int store_bucket_create(struct store *s, const char *name, const char *owner_access_key);
-/* Errors: -ENOENT; -ENOTEMPTY while objects or pending intents exist in it. */
+/* Errors: -ENOENT; -ENOTEMPTY while objects, pending intents or multipart uploads exist in it. */
 int store_bucket_delete(struct store *s, const char *name);
 /* Whether the bucket exists: 0, or -ENOENT. *out (NULL if not wanted) gets it. */
 int store_bucket_get(struct store *s, const char *name, struct store_bucket *out);
