@@ -1,19 +1,13 @@
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
+#include "s3/s3_access.h"
 #include "s3/s3_auth.h"
 #include "s3/s3_error.h"
 #include "s3/s3_handler.h"
-#include "s3/s3_object.h"
+#include "s3/s3_ops.h"
 #include "s3/s3_request.h"
-
-static const struct config_bucket *config_bucket_find(const struct config *cfg, const char *name)
-{
-    for (size_t i = 0; i < cfg->nbuckets; i++)
-        if (strcmp(cfg->buckets[i].name, name) == 0)
-            return &cfg->buckets[i];
-    return NULL;
-}
 
 static void s3_addressing_error(struct http_conn *c, enum s3_request_err err, struct http_str path)
 {
@@ -25,26 +19,114 @@ static void s3_addressing_error(struct http_conn *c, enum s3_request_err err, st
     s3_error_respond(c, map[err], path.p, path.n);
 }
 
-/* Whether the identity may do this to the bucket: a credential belongs to one bucket; read-only ones may read. */
-static bool s3_allowed(const struct s3_identity *id, const char *bucket, enum http_method method)
-{
-    bool reads = method == HTTP_GET || method == HTTP_HEAD;
-    if (!*bucket)
-        return reads; /* ListBuckets */
-    if (strcmp(id->bucket->name, bucket) != 0)
-        return false;
-    return reads || id->cred->permission == CONFIG_PERM_READ_WRITE;
-}
+/* How an operation touches its bucket. */
+enum s3_route_access {
+    ROUTE_NONE,  /* no bucket (ListBuckets) or the handler checks (CreateBucket, DeleteBucket) */
+    ROUTE_READ,
+    ROUTE_WRITE,
+};
 
-/* Query parameters that name another operation on the object (?tagging, ?uploads, ?partNumber=…). */
-static bool has_subresource(struct http_str query)
+struct s3_route {
+    s3_op_fn *op; /* NULL: not an operation we serve */
+    enum s3_route_access access;
+};
+
+/* Sub-resources we do not serve: their presence must not fall through to a plain object or bucket call. */
+static bool has_unserved_subresource(struct http_str q, bool bucket_level)
 {
-    static const char *const names[] = {"acl", "attributes", "legal-hold", "partNumber", "restore", "retention",
-                                        "select", "tagging", "torrent", "uploadId", "uploads", "versionId"};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (s3_query_has(query, names[i]))
+    static const char *const object_names[] = {"acl", "attributes", "legal-hold", "restore", "retention",
+                                               "select", "torrent", "versions"};
+    static const char *const bucket_names[] = {
+        "accelerate", "acl", "analytics", "cors", "encryption", "intelligent-tiering", "inventory",
+        "lifecycle", "logging", "metrics", "notification", "object-lock", "ownershipControls", "policy",
+        "policyStatus", "publicAccessBlock", "replication", "requestPayment", "tagging", "website"};
+    const char *const *names = bucket_level ? bucket_names : object_names;
+    size_t n = bucket_level ? sizeof(bucket_names) / sizeof(bucket_names[0])
+                            : sizeof(object_names) / sizeof(object_names[0]);
+    for (size_t i = 0; i < n; i++)
+        if (s3_query_has(q, names[i]))
             return true;
     return false;
+}
+
+static struct s3_route route_bucket(const struct http_request *req, struct http_str q)
+{
+    if (has_unserved_subresource(q, true))
+        return (struct s3_route){0};
+    switch (req->method) {
+    case HTTP_GET:
+        if (s3_query_has(q, "location"))
+            return (struct s3_route){s3_op_bucket_location, ROUTE_READ};
+        if (s3_query_has(q, "versioning"))
+            return (struct s3_route){s3_op_bucket_versioning, ROUTE_READ};
+        if (s3_query_has(q, "uploads"))
+            return (struct s3_route){s3_op_mpu_list_uploads, ROUTE_READ};
+        if (s3_query_has(q, "versions"))
+            return (struct s3_route){s3_op_list_object_versions, ROUTE_READ};
+        return (struct s3_route){s3_op_list_objects, ROUTE_READ};
+    case HTTP_HEAD:
+        return (struct s3_route){s3_op_head_bucket, ROUTE_READ};
+    case HTTP_PUT:
+        if (s3_query_has(q, "versioning"))
+            return (struct s3_route){0};
+        return (struct s3_route){s3_op_create_bucket, ROUTE_NONE};
+    case HTTP_DELETE:
+        return (struct s3_route){s3_op_delete_bucket, ROUTE_NONE};
+    case HTTP_POST:
+        if (s3_query_has(q, "delete"))
+            return (struct s3_route){s3_op_delete_objects, ROUTE_WRITE};
+        return (struct s3_route){0};
+    default:
+        return (struct s3_route){0};
+    }
+}
+
+static struct s3_route route_object(const struct http_request *req, struct http_str q)
+{
+    if (has_unserved_subresource(q, false))
+        return (struct s3_route){0};
+    bool tagging = s3_query_has(q, "tagging");
+    bool upload = s3_query_has(q, "uploadId");
+    switch (req->method) {
+    case HTTP_GET:
+    case HTTP_HEAD:
+        if (tagging)
+            return (struct s3_route){req->method == HTTP_GET ? s3_op_get_tagging : NULL, ROUTE_READ};
+        if (upload)
+            return (struct s3_route){req->method == HTTP_GET ? s3_op_mpu_list_parts : NULL, ROUTE_READ};
+        return (struct s3_route){s3_op_get_object, ROUTE_READ};
+    case HTTP_PUT: {
+        bool copy = http_request_header(req, "x-amz-copy-source") != NULL;
+        if (tagging)
+            return (struct s3_route){s3_op_put_tagging, ROUTE_WRITE};
+        if (upload || s3_query_has(q, "partNumber"))
+            return (struct s3_route){copy ? s3_op_mpu_upload_part_copy : s3_op_mpu_upload_part, ROUTE_WRITE};
+        return (struct s3_route){copy ? s3_op_copy_object : s3_op_put_object, ROUTE_WRITE};
+    }
+    case HTTP_DELETE:
+        if (tagging)
+            return (struct s3_route){s3_op_delete_tagging, ROUTE_WRITE};
+        if (upload)
+            return (struct s3_route){s3_op_mpu_abort, ROUTE_WRITE};
+        return (struct s3_route){s3_op_delete_object, ROUTE_WRITE};
+    case HTTP_POST:
+        if (s3_query_has(q, "uploads"))
+            return (struct s3_route){s3_op_mpu_create, ROUTE_WRITE};
+        if (upload)
+            return (struct s3_route){s3_op_mpu_complete, ROUTE_WRITE};
+        return (struct s3_route){0};
+    default:
+        return (struct s3_route){0};
+    }
+}
+
+static struct s3_route route(const struct http_request *req, const struct s3_request *r)
+{
+    if (!*r->bucket)
+        return (struct s3_route){req->method == HTTP_GET ? s3_op_list_buckets : NULL, ROUTE_NONE};
+    if (!*r->key)
+        return route_bucket(req, r->query);
+    return route_object(req, r->query);
 }
 
 void s3_handle(struct http_conn *c, struct http_request *req, const struct s3_service *svc)
@@ -67,33 +149,29 @@ void s3_handle(struct http_conn *c, struct http_request *req, const struct s3_se
         s3_error_send(c, ar.status, ar.code, ar.message, r.path.p, r.path.n);
         return;
     }
-    if (*r.bucket && !config_bucket_find(cfg, r.bucket)) {
-        s3_error_respond(c, S3_ERR_NO_SUCH_BUCKET, r.path.p, r.path.n);
-        return;
-    }
-    if (!s3_allowed(&id, r.bucket, req->method)) {
-        s3_error_respond(c, S3_ERR_ACCESS_DENIED, r.path.p, r.path.n);
-        return;
-    }
-    if (!*r.key || !svc->store || !svc->nbackends || has_subresource(r.query)) {
-        /* Bucket- and service-level calls and sub-resources (?tagging, ?uploads…) come with later issues. */
-        s3_error_respond(c, S3_ERR_NOT_IMPLEMENTED, r.path.p, r.path.n);
-        return;
-    }
     struct s3_object_auth oa = {.auth = &auth, .signing_key = key, .seed_sig = seed};
-    switch (req->method) {
-    case HTTP_PUT:
-        s3_object_put(c, req, svc, &r, &oa);
-        return;
-    case HTTP_GET:
-    case HTTP_HEAD:
-        s3_object_get(c, req, svc, &r);
-        return;
-    case HTTP_DELETE:
-        s3_object_delete(c, svc, &r);
-        return;
-    default:
-        s3_error_send(c, 405, "MethodNotAllowed", "The specified method is not allowed against this resource.",
-                      r.path.p, r.path.n);
+    struct s3_call k = {.c = c, .req = req, .svc = svc, .r = &r, .id = &id, .oa = &oa};
+
+    struct s3_route rt = route(req, &r);
+    if (rt.access != ROUTE_NONE) {
+        int err = s3_bucket_access(svc, &id, r.bucket, rt.access == ROUTE_WRITE);
+        if (err < 0) {
+            s3_access_fail(&k, err);
+            return;
+        }
     }
+    if (!rt.op) {
+        bool known = req->method == HTTP_GET || req->method == HTTP_PUT || req->method == HTTP_DELETE ||
+                     req->method == HTTP_POST || req->method == HTTP_HEAD;
+        if (known)
+            s3_error_respond(c, S3_ERR_NOT_IMPLEMENTED, r.path.p, r.path.n);
+        else
+            s3_fail(&k, 405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
+        return;
+    }
+    if (!svc->store || !svc->nbackends) {
+        s3_error_respond(c, S3_ERR_SERVICE_UNAVAILABLE, r.path.p, r.path.n);
+        return;
+    }
+    rt.op(&k);
 }

@@ -15,127 +15,10 @@
 
 #include "s3/s3_error.h"
 #include "s3/s3_object.h"
+#include "s3/s3_object_meta.h"
 #include "s3/s3_put_body.h"
 #include "store/store.h"
 #include "util/log.h"
-
-#define S3_META_MAX 2048
-
-static struct backend *backend_named(const struct s3_service *svc, const char *name)
-{
-    for (size_t i = 0; i < svc->nbackends; i++)
-        if (strcmp(svc->backends[i]->name, name) == 0)
-            return svc->backends[i];
-    return NULL;
-}
-
-static void respond_store_error(struct http_conn *c, int err, const struct s3_request *r)
-{
-    log_error("store: %s", strerror(-err));
-    s3_error_send(c, err == -EBUSY ? 503 : 500, err == -EBUSY ? "SlowDown" : "InternalError",
-                  err == -EBUSY ? "Please reduce your request rate." : "We encountered an internal error.",
-                  r->path.p, r->path.n);
-}
-
-/* A per-thread generator is enough: versions need to be unique, not secret. */
-static uint64_t version_next(void)
-{
-    static _Thread_local uint64_t state;
-    if (!state && getrandom(&state, sizeof(state), 0) != sizeof(state))
-        state = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&state;
-    state += 0x9E3779B97F4A7C15ull;
-    uint64_t z = state;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static char *str_dup_n(const char *p, size_t n)
-{
-    char *s = malloc(n + 1);
-    if (s) {
-        memcpy(s, p, n);
-        s[n] = 0;
-    }
-    return s;
-}
-
-static const char *header_dup(const struct http_request *req, const char *name)
-{
-    const struct http_str *h = http_request_header(req, name);
-    return h ? str_dup_n(h->p, h->n) : NULL;
-}
-
-/* Content-Encoding without the aws-chunked token, which describes the transfer, not the object (S14). */
-static const char *content_encoding_dup(const struct http_request *req)
-{
-    const struct http_str *h = http_request_header(req, "content-encoding");
-    if (!h)
-        return NULL;
-    char out[512];
-    size_t n = 0;
-    for (const char *p = h->p, *end = h->p + h->n; p < end;) {
-        const char *comma = memchr(p, ',', (size_t)(end - p));
-        const char *stop = comma ? comma : end;
-        while (p < stop && *p == ' ')
-            p++;
-        size_t len = (size_t)(stop - p);
-        while (len && p[len - 1] == ' ')
-            len--;
-        if (len && !(len == 11 && strncasecmp(p, "aws-chunked", 11) == 0) && n + len + 1 < sizeof(out)) {
-            if (n)
-                out[n++] = ',';
-            memcpy(out + n, p, len);
-            n += len;
-        }
-        p = stop + 1;
-    }
-    return n ? str_dup_n(out, n) : NULL;
-}
-
-struct put_meta {
-    struct store_meta meta[64];
-    size_t n;
-    size_t bytes;
-};
-
-static bool collect_meta(const struct http_request *req, struct put_meta *m)
-{
-    m->n = m->bytes = 0;
-    for (unsigned i = 0; i < req->nheaders; i++) {
-        const struct http_header *h = &req->headers[i];
-        if (h->name.n <= 11 || strncasecmp(h->name.p, "x-amz-meta-", 11) != 0)
-            continue;
-        m->bytes += h->name.n - 11 + h->value.n;
-        if (m->n == sizeof(m->meta) / sizeof(m->meta[0]) || m->bytes > S3_META_MAX)
-            return false;
-        char *name = str_dup_n(h->name.p + 11, h->name.n - 11);
-        for (char *p = name; p && *p; p++)
-            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-        m->meta[m->n++] = (struct store_meta){name, str_dup_n(h->value.p, h->value.n)};
-    }
-    return true;
-}
-
-static void free_meta(struct put_meta *m)
-{
-    for (size_t i = 0; i < m->n; i++) {
-        free((char *)m->meta[i].name);
-        free((char *)m->meta[i].value);
-    }
-}
-
-/* Deletes the copies a commit or a delete displaced, and tells the store which are gone. */
-static void delete_displaced(const struct s3_service *svc, struct store_cleanup_list *displaced)
-{
-    for (size_t i = 0; i < displaced->n; i++) {
-        const struct store_cleanup *d = &displaced->v[i];
-        struct backend *be = backend_named(svc, d->backend);
-        if (be && backend_del(be, d->backend_key) == 0)
-            store_cleanup_done(svc->store, d->id);
-    }
-    store_cleanup_list_free(displaced);
-}
 
 /* --- conditional requests ------------------------------------------------------------------------------ */
 
@@ -167,13 +50,19 @@ static bool etag_listed(const struct http_str *h, const char *etag)
     return false;
 }
 
-/* 0 to go on, or the status to answer (304, 412), per RFC 9110 section 13.2.2 as S3 applies it. */
-static int check_preconditions(const struct http_request *req, const struct store_object *o)
+/* 0 to go on, or the status to answer (304, 412), per RFC 9110 section 13.2.2 as S3 applies it. The headers are
+ * If-Match and its siblings, or with prefix "x-amz-copy-source-" CopyObject's (where 304 becomes 412). */
+int s3_preconditions_check(const struct http_request *req, const struct store_object *o, const char *prefix)
 {
-    const struct http_str *im = http_request_header(req, "if-match");
-    const struct http_str *ius = http_request_header(req, "if-unmodified-since");
-    const struct http_str *inm = http_request_header(req, "if-none-match");
-    const struct http_str *ims = http_request_header(req, "if-modified-since");
+    char name[64];
+    snprintf(name, sizeof(name), "%sif-match", prefix);
+    const struct http_str *im = http_request_header(req, name);
+    snprintf(name, sizeof(name), "%sif-unmodified-since", prefix);
+    const struct http_str *ius = http_request_header(req, name);
+    snprintf(name, sizeof(name), "%sif-none-match", prefix);
+    const struct http_str *inm = http_request_header(req, name);
+    snprintf(name, sizeof(name), "%sif-modified-since", prefix);
+    const struct http_str *ims = http_request_header(req, name);
     int64_t t, modified = o->modified_ms / 1000;
     if (im && !etag_listed(im, o->etag))
         return 412;
@@ -188,50 +77,28 @@ static int check_preconditions(const struct http_request *req, const struct stor
 
 /* --- PUT ------------------------------------------------------------------------------------------------ */
 
-static void put_fail(struct http_conn *c, const struct s3_put_fail *f, const struct s3_request *r)
+static void put_fail(const struct s3_call *k, const struct s3_put_fail *f)
 {
-    s3_error_send(c, f->status, f->code, f->message, r->path.p, r->path.n);
+    s3_fail(k, f->status, f->code, f->message);
 }
 
-void s3_object_put(struct http_conn *c, struct http_request *req, const struct s3_service *svc,
-                   const struct s3_request *r, const struct s3_object_auth *a)
+static void precondition_failed(const struct s3_call *k)
 {
-    struct s3_put_body *body = malloc(sizeof(*body));
-    struct put_meta *meta = calloc(1, sizeof(*meta));
-    struct store_object obj = {0};
-    int64_t size = 0, intent = 0;
-    char bkey[S3_BUCKET_MAX + S3_KEY_MAX + 32], etag[40];
-    if (!body || !meta) {
-        s3_error_respond(c, S3_ERR_INTERNAL, r->path.p, r->path.n);
-        goto out;
-    }
-    if (!s3_put_body_init(body, c, req, a->auth, a->signing_key, a->seed_sig, &size)) {
-        put_fail(c, &body->fail, r);
-        goto out;
-    }
-    if (size > svc->cfg->server.max_object_size) {
-        s3_error_send(c, 400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.",
-                      r->path.p, r->path.n);
-        goto out;
-    }
-    if (!collect_meta(req, meta)) {
-        s3_error_send(c, 400, "MetadataTooLarge",
-                      "Your metadata headers exceed the maximum allowed metadata size.", r->path.p, r->path.n);
-        goto out;
-    }
+    s3_fail(k, 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
+}
 
-    /* Preconditions are checked before the body is read (so a 100-continue client stops early) and again
-     * atomically in the commit. */
-    const struct http_str *inm = http_request_header(req, "if-none-match");
-    const struct http_str *im = http_request_header(req, "if-match");
-    struct store_cond cond = {0};
-    char if_match[80] = "";
+/* If-None-Match: * and If-Match on PUT (beyond): checked before the body is read, so a 100-continue client stops
+ * early, and again atomically in the commit. Returns false after answering. */
+static bool put_preconditions(const struct s3_call *k, struct store_cond *cond, char if_match[80])
+{
+    const struct http_str *inm = http_request_header(k->req, "if-none-match");
+    const struct http_str *im = http_request_header(k->req, "if-match");
     if (inm) {
         if (!(inm->n == 1 && inm->p[0] == '*')) {
-            s3_error_send(c, 501, "NotImplemented", "If-None-Match on PUT supports only '*'.", r->path.p, r->path.n);
-            goto out;
+            s3_fail(k, 501, "NotImplemented", "If-None-Match on PUT supports only '*'.");
+            return false;
         }
-        cond.if_none_match = true;
+        cond->if_none_match = true;
     }
     if (im) {
         size_t n = im->n;
@@ -240,91 +107,112 @@ void s3_object_put(struct http_conn *c, struct http_request *req, const struct s
             p++;
             n -= 2;
         }
-        snprintf(if_match, sizeof(if_match), "\"%.*s\"", (int)(n < 70 ? n : 70), p);
-        cond.if_match = if_match;
+        snprintf(if_match, 80, "\"%.*s\"", (int)(n < 70 ? n : 70), p);
+        cond->if_match = if_match;
     }
-    if (inm || im) {
-        struct store_object cur;
-        int err = store_object_get(svc->store, r->bucket, r->key, &cur);
-        bool exists = err == 0;
-        bool ok = (!inm || !exists) && (!im || (exists && strcmp(cur.etag, if_match) == 0));
-        if (exists)
-            store_object_free(&cur);
-        if (err < 0 && err != -ENOENT) {
-            respond_store_error(c, err, r);
-            goto out;
-        }
-        if (im && !exists) { /* S3: If-Match on a missing key is NoSuchKey, not a failed precondition */
-            s3_error_send(c, 404, "NoSuchKey", "The specified key does not exist.", r->path.p, r->path.n);
-            goto out;
-        }
-        if (!ok) {
-            s3_error_send(c, 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
-                          r->path.p, r->path.n);
-            goto out;
-        }
+    if (!inm && !im)
+        return true;
+    struct store_object cur;
+    int err = store_object_get(k->svc->store, k->r->bucket, k->r->key, &cur);
+    bool exists = err == 0;
+    bool ok = (!inm || !exists) && (!im || (exists && strcmp(cur.etag, if_match) == 0));
+    if (exists)
+        store_object_free(&cur);
+    if (err < 0 && err != -ENOENT) {
+        s3_respond_store_error(k, err);
+        return false;
     }
+    if (im && !exists) { /* S3: If-Match on a missing key is NoSuchKey, not a failed precondition */
+        s3_fail(k, 404, "NoSuchKey", "The specified key does not exist.");
+        return false;
+    }
+    if (!ok)
+        precondition_failed(k);
+    return ok;
+}
+
+int s3_object_commit(const struct s3_call *k, int64_t intent, const struct store_object *obj,
+                     const struct store_cond *cond, struct store_cleanup_list *displaced)
+{
+    int err = store_object_commit_if(k->svc->store, intent, obj, cond, displaced);
+    if (err == -ENOENT)
+        s3_fail(k, 404, "NoSuchKey", "The specified key does not exist.");
+    else if (err == -EEXIST || err == -ESTALE)
+        precondition_failed(k);
+    else if (err < 0)
+        s3_respond_store_error(k, err);
+    return err;
+}
+
+void s3_op_put_object(const struct s3_call *k)
+{
+    struct s3_put_body *body = malloc(sizeof(*body));
+    struct s3_object_meta meta = {0};
+    struct s3_meta_error merr;
+    int64_t size = 0, intent = 0;
+    char bkey[S3_BKEY_MAX], etag[40], if_match[80] = "";
+    struct store_cond cond = {0};
+    if (!body) {
+        s3_fail(k, 500, "InternalError", "We encountered an internal error. Please try again.");
+        return;
+    }
+    if (!s3_put_body_init(body, k->c, k->req, k->oa->auth, k->oa->signing_key, k->oa->seed_sig, &size)) {
+        put_fail(k, &body->fail);
+        goto out;
+    }
+    if (size > k->svc->cfg->server.max_object_size) {
+        s3_fail(k, 400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.");
+        goto out;
+    }
+    if (!s3_object_meta_from_headers(&meta, k->req, &merr)) {
+        s3_fail(k, merr.status, merr.code, merr.message);
+        goto out;
+    }
+    if (!put_preconditions(k, &cond, if_match))
+        goto out;
 
     /* Routing across backends is its own issue: for now the first backend takes every write. */
-    struct backend *be = svc->backends[0];
-    snprintf(bkey, sizeof(bkey), "%s/%s#%016" PRIx64, r->bucket, r->key, version_next());
-    int err = store_intent_create(svc->store,
-                                  &(struct store_intent){.bucket = r->bucket, .key = r->key, .backend = be->name,
-                                                         .backend_key = bkey, .size = size},
+    struct backend *be = k->svc->backends[0];
+    s3_backend_key_new(bkey, k->r->bucket, k->r->key);
+    int err = store_intent_create(k->svc->store,
+                                  &(struct store_intent){.bucket = k->r->bucket, .key = k->r->key,
+                                                         .backend = be->name, .backend_key = bkey, .size = size},
                                   &intent);
     if (err < 0) {
-        respond_store_error(c, err, r);
+        s3_respond_store_error(k, err);
         goto out;
     }
     err = backend_put(be, bkey, &body->src, size);
     if (err < 0) {
-        store_intent_drop(svc->store, intent, NULL, NULL);
+        store_intent_drop(k->svc->store, intent, NULL, NULL);
         if (body->fail.status)
-            put_fail(c, &body->fail, r);
+            put_fail(k, &body->fail);
         else if (err == -EPIPE || err == -EMSGSIZE)
-            s3_error_send(c, 400, "IncompleteBody",
-                          "You did not provide the number of bytes specified by the Content-Length HTTP header.",
-                          r->path.p, r->path.n);
+            s3_fail(k, 400, "IncompleteBody",
+                    "You did not provide the number of bytes specified by the Content-Length HTTP header.");
         else if (err != -ECANCELED)
-            s3_error_respond(c, S3_ERR_INTERNAL, r->path.p, r->path.n);
+            s3_fail(k, 500, "InternalError", "We encountered an internal error. Please try again.");
         goto out;
     }
 
     snprintf(etag, sizeof(etag), "\"%s\"", body->etag_hex);
-    obj = (struct store_object){
-        .bucket = r->bucket,
-        .key = r->key,
+    struct store_object obj = {
+        .bucket = k->r->bucket,
+        .key = k->r->key,
         .size = size,
         .etag = etag,
         .checksum_algorithm = body->ck_b64[0] ? s3_checksum_alg_name(body->ck_alg) : NULL,
         .checksum_value = body->ck_b64[0] ? body->ck_b64 : NULL,
         .checksum_type = body->ck_b64[0] ? "FULL_OBJECT" : NULL,
-        .content_type = header_dup(req, "content-type"),
-        .content_encoding = content_encoding_dup(req),
-        .content_disposition = header_dup(req, "content-disposition"),
-        .content_language = header_dup(req, "content-language"),
-        .cache_control = header_dup(req, "cache-control"),
-        .expires = header_dup(req, "expires"),
-        .meta = meta->meta,
-        .n_meta = meta->n,
-        .tagging = header_dup(req, "x-amz-tagging"),
-        .storage_class = header_dup(req, "x-amz-storage-class"),
         .copies = &(struct store_copy){.backend = be->name, .backend_key = bkey, .size = size},
         .n_copies = 1,
     };
+    s3_object_meta_apply(&meta, &obj);
     struct store_cleanup_list displaced = {0};
-    err = store_object_commit_if(svc->store, intent, &obj, &cond, &displaced);
-    if (err < 0) {
+    if (s3_object_commit(k, intent, &obj, &cond, &displaced) < 0) {
         backend_del(be, bkey);
-        store_intent_drop(svc->store, intent, NULL, NULL);
-        if (err == -ENOENT)
-            s3_error_send(c, 404, "NoSuchKey", "The specified key does not exist.", r->path.p, r->path.n);
-        else if (err == -EEXIST || err == -ESTALE)
-            s3_error_send(c, 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
-                          r->path.p, r->path.n);
-        else
-            respond_store_error(c, err, r);
-        goto out_obj;
+        store_intent_drop(k->svc->store, intent, NULL, NULL);
+        goto out;
     }
 
     struct http_resp resp;
@@ -334,22 +222,10 @@ void s3_object_put(struct http_conn *c, struct http_request *req, const struct s
         http_resp_header(&resp, s3_checksum_header_name(body->ck_alg), body->ck_b64);
         http_resp_header(&resp, "x-amz-checksum-type", "FULL_OBJECT");
     }
-    http_respond(c, &resp, NULL, 0);
-    delete_displaced(svc, &displaced);
-
-out_obj:
-    free((char *)obj.content_type);
-    free((char *)obj.content_encoding);
-    free((char *)obj.content_disposition);
-    free((char *)obj.content_language);
-    free((char *)obj.cache_control);
-    free((char *)obj.expires);
-    free((char *)obj.tagging);
-    free((char *)obj.storage_class);
+    http_respond(k->c, &resp, NULL, 0);
+    s3_delete_displaced(k->svc, &displaced);
 out:
-    if (meta)
-        free_meta(meta);
-    free(meta);
+    s3_object_meta_free(&meta);
     free(body);
 }
 
@@ -436,24 +312,42 @@ static void object_headers(struct http_resp *resp, const struct store_object *o,
         snprintf(name, sizeof(name), "x-amz-meta-%s", o->meta[i].name);
         http_resp_header(resp, name, o->meta[i].value);
     }
+    int tags = s3_tagging_count(o->tagging);
+    if (tags)
+        http_resp_headerf(resp, "x-amz-tagging-count", "%d", tags);
 }
 
-void s3_object_get(struct http_conn *c, struct http_request *req, const struct s3_service *svc,
-                   const struct s3_request *r)
+/* Our buckets are unversioned: each object's one version is "null" (S8), and no other exists. */
+static bool version_id_ok(const struct s3_call *k)
 {
+    char v[64];
+    int err = s3_query_get(k->r->query, "versionId", v, sizeof(v));
+    if (err == -ENOENT || (err == 0 && strcmp(v, "null") == 0))
+        return true;
+    s3_fail(k, 400, "InvalidArgument", "Invalid version id specified");
+    return false;
+}
+
+/* GET and HEAD (HEAD answers from the store alone, S10). */
+void s3_op_get_object(const struct s3_call *k)
+{
+    struct http_conn *c = k->c;
+    const struct s3_request *r = k->r;
+    if (!version_id_ok(k))
+        return;
     struct store_object o;
-    int err = store_object_get(svc->store, r->bucket, r->key, &o);
+    int err = store_object_get(k->svc->store, r->bucket, r->key, &o);
     if (err == -ENOENT) {
-        s3_error_send(c, 404, "NoSuchKey", "The specified key does not exist.", r->path.p, r->path.n);
+        s3_fail(k, 404, "NoSuchKey", "The specified key does not exist.");
         return;
     }
     if (err < 0) {
-        respond_store_error(c, err, r);
+        s3_respond_store_error(k, err);
         return;
     }
 
     struct http_resp resp;
-    int pre = check_preconditions(req, &o);
+    int pre = s3_preconditions_check(k->req, &o, "");
     if (pre == 412) {
         s3_error_send(c, 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
                       r->path.p, r->path.n);
@@ -470,7 +364,7 @@ void s3_object_get(struct http_conn *c, struct http_request *req, const struct s
     }
 
     int64_t off = 0, len = o.size;
-    int ranged = parse_range(http_request_header(req, "range"), o.size, &off, &len);
+    int ranged = parse_range(http_request_header(k->req, "range"), o.size, &off, &len);
     if (ranged < 0) {
         http_resp_init(&resp, 416);
         http_resp_headerf(&resp, "Content-Range", "bytes */%" PRId64, o.size);
@@ -482,7 +376,7 @@ void s3_object_get(struct http_conn *c, struct http_request *req, const struct s
     if (ranged)
         http_resp_headerf(&resp, "Content-Range", "bytes %" PRId64 "-%" PRId64 "/%" PRId64, off, off + len - 1,
                           o.size);
-    const struct http_str *mode = http_request_header(req, "x-amz-checksum-mode");
+    const struct http_str *mode = http_request_header(k->req, "x-amz-checksum-mode");
     if (!ranged && o.checksum_value && mode && http_str_eq_nocase(*mode, "ENABLED")) {
         enum s3_checksum_alg alg = s3_checksum_alg_from_name(o.checksum_algorithm, strlen(o.checksum_algorithm));
         if (alg != S3_CK_NONE) {
@@ -491,12 +385,12 @@ void s3_object_get(struct http_conn *c, struct http_request *req, const struct s
         }
     }
     /* HEAD answers from the store alone (S10): no backend is touched. */
-    if (req->method == HTTP_HEAD) {
+    if (k->req->method == HTTP_HEAD) {
         http_send_head(c, &resp, len);
         goto out;
     }
 
-    struct backend *be = o.n_copies ? backend_named(svc, o.copies[0].backend) : NULL;
+    struct backend *be = o.n_copies ? s3_backend_named(k->svc, o.copies[0].backend) : NULL;
     if (!be) {
         s3_error_send(c, 503, "ServiceUnavailable", "No backend holding this object is available.", r->path.p,
                       r->path.n);
@@ -516,16 +410,18 @@ out:
     store_object_free(&o);
 }
 
-void s3_object_delete(struct http_conn *c, const struct s3_service *svc, const struct s3_request *r)
+void s3_op_delete_object(const struct s3_call *k)
 {
+    if (!version_id_ok(k))
+        return;
     struct store_cleanup_list displaced = {0};
-    int err = store_object_delete(svc->store, r->bucket, r->key, &displaced);
+    int err = store_object_delete(k->svc->store, k->r->bucket, k->r->key, &displaced);
     if (err < 0) {
-        respond_store_error(c, err, r);
+        s3_respond_store_error(k, err);
         return;
     }
     struct http_resp resp;
     http_resp_init(&resp, 204);
-    http_respond(c, &resp, NULL, 0);
-    delete_displaced(svc, &displaced);
+    http_respond(k->c, &resp, NULL, 0);
+    s3_delete_displaced(k->svc, &displaced);
 }

@@ -1,24 +1,18 @@
-/* Single-object operations: PutObject, GetObject, HeadObject, DeleteObject. */
+/* Single-object operations: PutObject, GetObject, HeadObject, DeleteObject, and the steps CopyObject and
+ * multipart share with them. */
 #ifndef S3ORCH_S3_OBJECT_H
 #define S3ORCH_S3_OBJECT_H
 
-#include "http/http_server.h"
-#include "s3/s3_handler.h"
-#include "s3/s3_request.h"
-#include "s3/s3_sigv4.h"
+#include "s3/s3_ops.h"
+#include "s3/s3_service.h"
 
-/* What authentication found that reading a signed body needs. */
-struct s3_object_auth {
-    const struct s3_sigv4_auth *auth;
-    const uint8_t *signing_key; /* 32 bytes */
-    const char *seed_sig;       /* the request's signature: the first chunk's previous signature */
-};
 
-void s3_object_put(struct http_conn *c, struct http_request *req, const struct s3_service *svc,
-                   const struct s3_request *r, const struct s3_object_auth *a);
-/* GET and HEAD (HEAD answers from the store alone). */
-void s3_object_get(struct http_conn *c, struct http_request *req, const struct s3_service *svc,
-                   const struct s3_request *r);
-void s3_object_delete(struct http_conn *c, const struct s3_service *svc, const struct s3_request *r);
+/* 0 to go on, or the status the conditional headers call for (304 or 412): If-Match, If-None-Match,
+ * If-Modified-Since, If-Unmodified-Since, each name with `prefix` before it ("" or "x-amz-copy-source-"). */
+int s3_preconditions_check(const struct http_request *req, const struct store_object *o, const char *prefix);
+/* store_object_commit_if() with its failure answered to the client (NoSuchKey, PreconditionFailed, or the store
+ * error). Returns the store's result. */
+int s3_object_commit(const struct s3_call *k, int64_t intent, const struct store_object *obj,
+                     const struct store_cond *cond, struct store_cleanup_list *displaced);
 
 #endif

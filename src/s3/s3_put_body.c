@@ -176,10 +176,10 @@ static bool finish(struct s3_put_body *b)
     if (b->ck_alg != S3_CK_NONE) {
         uint8_t ck[S3_CHECKSUM_MAX_SIZE];
         size_t n = s3_checksum_final(&b->ck, ck);
-        if (!b->ck_expected_set)
+        if (!b->ck_expected_set && !b->ck_compute_only)
             return fail(b, 400, "MalformedTrailerError", "The request contained trailing data that was not well-formed "
                                                          "or did not conform to our published schema.");
-        if (memcmp(ck, b->ck_expected, n) != 0)
+        if (b->ck_expected_set && memcmp(ck, b->ck_expected, n) != 0)
             return fail(b, 400, "BadDigest", "The checksum you specified did not match the calculated checksum.");
         s3_checksum_to_base64(ck, n, b->ck_b64, sizeof(b->ck_b64));
     }
@@ -311,4 +311,14 @@ ssize_t s3_put_body_read(struct body_source *src, void *buf, size_t len)
     if (b->fail.status)
         return -EBADMSG;
     return b->aws_chunked ? read_chunked(b, buf, len) : read_plain(b, buf, len);
+}
+
+bool s3_put_body_checksum_as(struct s3_put_body *b, enum s3_checksum_alg alg)
+{
+    if (b->ck_alg != S3_CK_NONE)
+        return b->ck_alg == alg;
+    b->ck_alg = alg;
+    b->ck_compute_only = true;
+    s3_checksum_init(&b->ck, alg);
+    return true;
 }

@@ -36,6 +36,7 @@ struct s3_put_body {
     enum s3_checksum_alg ck_alg;
     struct s3_checksum ck;
     bool ck_expected_set;
+    bool ck_compute_only; /* no checksum came with the body: compute one for the caller */
     uint8_t ck_expected[S3_CHECKSUM_MAX_SIZE];
 
     bool finished;
@@ -53,5 +54,9 @@ struct s3_put_body {
 bool s3_put_body_init(struct s3_put_body *b, struct http_conn *c, const struct http_request *req,
                       const struct s3_sigv4_auth *auth, const uint8_t signing_key[32], const char seed_sig[65],
                       int64_t *decoded_length);
+
+/* A multipart upload declared a checksum algorithm: the part's checksum must be of that kind. When the client
+ * sent none, the body computes it (into ck_b64) without checking it. false: the client sent another kind. */
+bool s3_put_body_checksum_as(struct s3_put_body *b, enum s3_checksum_alg alg);
 
 #endif

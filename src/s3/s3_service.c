@@ -1,0 +1,139 @@
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "s3/s3_error.h"
+#include "s3/s3_service.h"
+#include "s3/s3_xml.h"
+#include "util/log.h"
+
+struct backend *s3_backend_named(const struct s3_service *svc, const char *name)
+{
+    for (size_t i = 0; i < svc->nbackends; i++)
+        if (strcmp(svc->backends[i]->name, name) == 0)
+            return svc->backends[i];
+    return NULL;
+}
+
+/* A per-thread generator is enough: versions need to be unique, not secret. */
+static uint64_t version_next(void)
+{
+    static _Thread_local uint64_t state;
+    if (!state && getrandom(&state, sizeof(state), 0) != sizeof(state))
+        state = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&state;
+    state += 0x9E3779B97F4A7C15ull;
+    uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+void s3_backend_key_new(char out[S3_BKEY_MAX], const char *bucket, const char *key)
+{
+    snprintf(out, S3_BKEY_MAX, "%s/%s#%016" PRIx64, bucket, key, version_next());
+}
+
+void s3_upload_id_new(char out[33])
+{
+    snprintf(out, 33, "%016" PRIx64 "%016" PRIx64, version_next(), version_next());
+}
+
+void s3_fail(const struct s3_call *k, int status, const char *code, const char *message)
+{
+    s3_error_send(k->c, status, code, message, k->r->path.p, k->r->path.n);
+}
+
+void s3_respond_store_error(const struct s3_call *k, int err)
+{
+    log_error("store: %s", strerror(-err));
+    if (err == -EBUSY)
+        s3_fail(k, 503, "SlowDown", "Please reduce your request rate.");
+    else
+        s3_fail(k, 500, "InternalError", "We encountered an internal error. Please try again.");
+}
+
+void s3_delete_displaced(const struct s3_service *svc, struct store_cleanup_list *displaced)
+{
+    for (size_t i = 0; i < displaced->n; i++) {
+        const struct store_cleanup *d = &displaced->v[i];
+        struct backend *be = s3_backend_named(svc, d->backend);
+        if (be && backend_del(be, d->backend_key) == 0)
+            store_cleanup_done(svc->store, d->id);
+    }
+    store_cleanup_list_free(displaced);
+}
+
+void s3_respond_xml(const struct s3_call *k, struct s3_xml *x)
+{
+    if (x->overflow) {
+        s3_fail(k, 500, "InternalError", "We encountered an internal error. Please try again.");
+        return;
+    }
+    struct http_resp resp;
+    http_resp_init(&resp, 200);
+    http_resp_header(&resp, "Content-Type", "application/xml");
+    http_respond(k->c, &resp, x->buf, x->len);
+}
+
+int s3_body_read_small(const struct s3_call *k, size_t cap, char **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    struct s3_put_body *body = malloc(sizeof(*body));
+    char *buf = NULL;
+    int64_t size = 0;
+    if (!body) {
+        s3_fail(k, 500, "InternalError", "We encountered an internal error. Please try again.");
+        return -1;
+    }
+    if (!s3_put_body_init(body, k->c, k->req, k->oa->auth, k->oa->signing_key, k->oa->seed_sig, &size)) {
+        s3_fail(k, body->fail.status, body->fail.code, body->fail.message);
+        goto err;
+    }
+    if (size < 0 || (uint64_t)size > cap) {
+        s3_fail(k, 400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our "
+                                        "published schema.");
+        goto err;
+    }
+    buf = malloc((size_t)size + 1);
+    if (!buf) {
+        s3_fail(k, 500, "InternalError", "We encountered an internal error. Please try again.");
+        goto err;
+    }
+    size_t got = 0;
+    for (;;) {
+        /* One byte of room past the declared size: a body that runs long must fail in the reader, not here. */
+        char spill;
+        ssize_t n = got < (size_t)size ? body_source_read(&body->src, buf + got, (size_t)size - got)
+                                       : body_source_read(&body->src, &spill, 1);
+        if (n == 0)
+            break;
+        if (n < 0 || got == (size_t)size) {
+            if (body->fail.status)
+                s3_fail(k, body->fail.status, body->fail.code, body->fail.message);
+            else if (n != -ECANCELED)
+                s3_fail(k, 400, "IncompleteBody",
+                        "You did not provide the number of bytes specified by the Content-Length HTTP header.");
+            goto err;
+        }
+        got += (size_t)n;
+    }
+    if (got != (size_t)size) {
+        s3_fail(k, 400, "IncompleteBody",
+                "You did not provide the number of bytes specified by the Content-Length HTTP header.");
+        goto err;
+    }
+    buf[got] = 0;
+    free(body);
+    *out = buf;
+    *len = got;
+    return 0;
+err:
+    free(buf);
+    free(body);
+    return -1;
+}

@@ -1,0 +1,63 @@
+/* What every S3 handler shares: the service's parts (store, backends, config) and the few steps each operation
+ * repeats — naming a backend, choosing a backend key, turning a store error into an S3 error, deleting copies a
+ * commit displaced, and reading a small request body. */
+#ifndef S3ORCH_S3_SERVICE_H
+#define S3ORCH_S3_SERVICE_H
+
+#include "backend/backend.h"
+#include "config/config.h"
+#include "http/http_server.h"
+#include "s3/s3_auth.h"
+#include "s3/s3_put_body.h"
+#include "s3/s3_request.h"
+#include "s3/s3_sigv4.h"
+#include "store/store.h"
+
+struct s3_service {
+    const struct config *cfg;
+    struct store *store;
+    struct backend **backends; /* in config order */
+    size_t nbackends;
+};
+
+/* What authentication found that reading a signed body needs. */
+struct s3_object_auth {
+    const struct s3_sigv4_auth *auth;
+    const uint8_t *signing_key; /* 32 bytes */
+    const char *seed_sig;       /* the request's signature: the first chunk's previous signature */
+};
+
+/* One request on its way through the handlers. */
+struct s3_call {
+    struct http_conn *c;
+    struct http_request *req;
+    const struct s3_service *svc;
+    const struct s3_request *r;
+    const struct s3_identity *id;
+    const struct s3_object_auth *oa;
+};
+
+enum { S3_BKEY_MAX = S3_BUCKET_MAX + S3_KEY_MAX + 32 };
+
+struct backend *s3_backend_named(const struct s3_service *svc, const char *name);
+/* A fresh backend key for a new version of bucket/key: "<bucket>/<key>#<16 hex>". Versions never share bytes,
+ * so an overwrite cannot tear what a reader of the old version is reading. */
+void s3_backend_key_new(char out[S3_BKEY_MAX], const char *bucket, const char *key);
+/* A fresh multipart upload id: 32 hex digits. */
+void s3_upload_id_new(char out[33]);
+/* The S3 error for a failed store call (503 SlowDown when the database is busy, else 500). */
+void s3_respond_store_error(const struct s3_call *k, int err);
+/* Deletes the copies a commit or delete displaced and tells the store which are gone; frees the list. */
+void s3_delete_displaced(const struct s3_service *svc, struct store_cleanup_list *displaced);
+/* Sends an error with the request's path as Resource. */
+void s3_fail(const struct s3_call *k, int status, const char *code, const char *message);
+/* Sends a 200 application/xml response; an XML document that overflowed becomes 500 InternalError. */
+struct s3_xml;
+void s3_respond_xml(const struct s3_call *k, struct s3_xml *x);
+
+/* Reads a whole request body of at most cap bytes (an XML document) into a malloc'd buffer with a NUL after it,
+ * verified as a PUT body is (signed payload hash, aws-chunked signatures, Content-MD5, x-amz-checksum-*).
+ * Returns 0, or -1 after answering the client with the error. */
+int s3_body_read_small(const struct s3_call *k, size_t cap, char **out, size_t *len);
+
+#endif
