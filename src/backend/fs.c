@@ -3,7 +3,8 @@
  * A put writes a temporary file in ROOT/%tmp, fsyncs it (durability: fsync), and renames it over the object's
  * path, so readers see the old object or the new one, whole. A crash leaves at worst a temporary file, removed at
  * the next open. A copy is a hard link: object files never change once renamed into place (every put writes a new
- * file), so two names for one file are two independent objects. All I/O after open goes through the ring. */
+ * file), so two names for one file are two independent objects. All I/O after open goes through the ring.
+ * Multipart uploads: fs_multipart.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -407,6 +408,10 @@ static const struct backend_ops fs_ops = {
     .head = fs_head,
     .del = fs_del,
     .copy = fs_copy,
+    .mpu_create = fs_mpu_create,
+    .mpu_put_part = fs_mpu_put_part,
+    .mpu_complete = fs_mpu_complete,
+    .mpu_abort = fs_mpu_abort,
     .free = fs_free,
 };
 
@@ -428,10 +433,10 @@ static int mkdir_p(const char *path)
     return 0;
 }
 
-/* Temporary files left by a crash belong to no object: remove them. */
-static void fs_clear_tmp(int root_fd)
+/* Empties dir under dfd; with `descend`, also the directories it holds (one level), removing them. */
+static void fs_clear_dir(int dfd, const char *dir, bool descend)
 {
-    int fd = openat(root_fd, FS_TMP_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = openat(dfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return;
     DIR *d = fdopendir(fd);
@@ -439,9 +444,14 @@ static void fs_clear_tmp(int root_fd)
         close(fd);
         return;
     }
-    for (struct dirent *e; (e = readdir(d));)
-        if (e->d_name[0] != '.')
-            unlinkat(fd, e->d_name, 0);
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (unlinkat(fd, e->d_name, 0) < 0 && errno == EISDIR && descend) {
+            fs_clear_dir(fd, e->d_name, false);
+            unlinkat(fd, e->d_name, AT_REMOVEDIR);
+        }
+    }
     closedir(d);
 }
 
@@ -459,13 +469,15 @@ int backend_fs_open(struct backend **out, const char *name, const char *root, bo
         free(fs);
         return err;
     }
-    if (mkdirat(fs->root_fd, FS_TMP_DIR, 0755) < 0 && errno != EEXIST) {
+    /* Temporary files (and uploads being dropped) left by a crash belong to no object; uploads are kept. */
+    if ((mkdirat(fs->root_fd, FS_TMP_DIR, 0755) < 0 && errno != EEXIST) ||
+        (mkdirat(fs->root_fd, FS_MPU_DIR, 0755) < 0 && errno != EEXIST)) {
         err = -errno;
         close(fs->root_fd);
         free(fs);
         return err;
     }
-    fs_clear_tmp(fs->root_fd);
+    fs_clear_dir(fs->root_fd, FS_TMP_DIR, true);
     fs->base.ops = &fs_ops;
     snprintf(fs->base.name, sizeof(fs->base.name), "%s", name);
     fs->fsync = durability_fsync;
