@@ -46,10 +46,12 @@ struct backend_ops {
 
     /* Native multipart upload of the object bkey. create answers the backend's upload id (a NUL-terminated string
      * of at most BACKEND_UPLOAD_ID_MAX bytes). put_part stores exactly `size` bytes from src as part `number`
-     * (replacing an earlier part of that number) and answers the part's ETag; -ENOENT when the upload is gone.
-     * complete concatenates the listed parts, in order, into bkey (atomically, as put does) and ends the upload;
-     * -EINVAL when a part is missing or its size or ETag differs. abort drops the upload and its parts; an upload
-     * that is already gone is not an error. */
+     * (replacing an earlier part of that number) and answers the part's ETag; -ENOENT when the upload is gone,
+     * -EINVAL for a number outside 1..10000. complete concatenates the listed parts, in order, into bkey
+     * (atomically, as put does) and ends the upload; -ENOENT when the upload is gone, -EINVAL when the list is
+     * empty or not ascending or a part is missing or its size or ETag differs. abort drops the upload and its
+     * parts; an upload that is already gone is not an error. An upload id the backend could never have made is
+     * -ENOENT to all three, abort included. */
     int (*mpu_create)(struct backend *b, const char *bkey, char upload_id[BACKEND_UPLOAD_ID_MAX]);
     int (*mpu_put_part)(struct backend *b, const char *bkey, const char *upload_id, int number,
                         struct body_source *src, int64_t size, char etag[BACKEND_ETAG_MAX]);

@@ -2,11 +2,12 @@
  *
  * A put writes a temporary file in ROOT/%tmp, fsyncs it (durability: fsync), and renames it over the object's
  * path, so readers see the old object or the new one, whole. A crash leaves at worst a temporary file, removed at
- * the next open. All I/O after open goes through the ring. */
+ * the next open. A copy is a hard link: object files never change once renamed into place (every put writes a new
+ * file), so two names for one file are two independent objects. All I/O after open goes through the ring.
+ * Multipart uploads: fs_multipart.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,21 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "backend/backend.h"
+#include "backend/fs_internal.h"
 #include "coro/coro.h"
 
-#define FS_TMP_DIR "%tmp" /* '%' + 't' is no escape, so no encoded key can name it */
 #define FS_SEGMENT_MAX 240 /* bytes of an encoded segment before it continues in a sub-directory */
-#define FS_IO_CHUNK (256 * 1024)
-#define FS_PATH_MAX 4096
-
-struct fs_backend {
-    struct backend base;
-    int root_fd;
-    bool fsync;
-    uint64_t tmp_salt;
-    atomic_uint_fast64_t tmp_seq;
-};
 
 static bool fs_safe_byte(unsigned char c)
 {
@@ -102,8 +92,6 @@ int backend_fs_path(const char *bkey, char *out, size_t cap)
     return b.overflow ? -ENAMETOOLONG : 0;
 }
 
-static struct fs_backend *fs_of(struct backend *b) { return (struct fs_backend *)b; }
-
 /* Creates every directory above rel (rel itself is a file). */
 static int fs_make_parents(struct fs_backend *fs, const char *rel)
 {
@@ -131,7 +119,7 @@ static void fs_prune_parents(struct fs_backend *fs, const char *rel)
     }
 }
 
-static int fs_sync_parent(struct fs_backend *fs, const char *rel)
+int fs_sync_parent(struct fs_backend *fs, const char *rel)
 {
     char dir[FS_PATH_MAX];
     snprintf(dir, sizeof(dir), "%s", rel);
@@ -190,28 +178,31 @@ static int fs_copy_in(int fd, struct body_source *src, int64_t size)
     return err;
 }
 
-static int fs_put(struct backend *b, const char *bkey, struct body_source *src, int64_t size)
+void fs_tmp_name(struct fs_backend *fs, char out[FS_TMP_NAME_MAX])
 {
-    struct fs_backend *fs = fs_of(b);
-    char rel[FS_PATH_MAX], tmp[64];
-    int err = backend_fs_path(bkey, rel, sizeof(rel));
-    if (err < 0)
-        return err;
-    snprintf(tmp, sizeof(tmp), "%s/%016llx.%llu", FS_TMP_DIR, (unsigned long long)fs->tmp_salt,
+    snprintf(out, FS_TMP_NAME_MAX, "%s/%016llx.%llu", FS_TMP_DIR, (unsigned long long)fs->tmp_salt,
              (unsigned long long)atomic_fetch_add(&fs->tmp_seq, 1));
+}
 
+int fs_write_tmp(struct fs_backend *fs, const char *tmp, struct body_source *src, int64_t size)
+{
     int fd = coro_openat(fs->root_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
         return fd;
-    err = fs_copy_in(fd, src, size);
+    int err = fs_copy_in(fd, src, size);
     if (err == 0 && fs->fsync)
         err = coro_fsync(fd, true);
     int cerr = coro_close(fd);
     if (err == 0)
         err = cerr;
     if (err < 0)
-        goto err_unlink;
+        coro_unlinkat(fs->root_fd, tmp, 0);
+    return err;
+}
 
+int fs_install(struct fs_backend *fs, const char *tmp, const char *rel)
+{
+    int err = 0;
     /* A delete may prune a parent between our mkdir and our rename: try again a few times. */
     for (int attempt = 0; attempt < 4; attempt++) {
         err = coro_renameat(fs->root_fd, tmp, fs->root_fd, rel, 0);
@@ -221,15 +212,25 @@ static int fs_put(struct backend *b, const char *bkey, struct body_source *src, 
         if (err < 0)
             break;
     }
-    if (err < 0)
-        goto err_unlink;
-    if (fs->fsync)
-        return fs_sync_parent(fs, rel);
-    return 0;
+    if (err < 0) {
+        coro_unlinkat(fs->root_fd, tmp, 0);
+        return err;
+    }
+    return fs->fsync ? fs_sync_parent(fs, rel) : 0;
+}
 
-err_unlink:
-    coro_unlinkat(fs->root_fd, tmp, 0);
-    return err;
+static int fs_put(struct backend *b, const char *bkey, struct body_source *src, int64_t size)
+{
+    struct fs_backend *fs = fs_of(b);
+    char rel[FS_PATH_MAX], tmp[FS_TMP_NAME_MAX];
+    int err = backend_fs_path(bkey, rel, sizeof(rel));
+    if (err < 0)
+        return err;
+    fs_tmp_name(fs, tmp);
+    err = fs_write_tmp(fs, tmp, src, size);
+    if (err < 0)
+        return err;
+    return fs_install(fs, tmp, rel);
 }
 
 static void fs_sink_spliced(struct body_sink *sink, size_t n)
@@ -238,13 +239,16 @@ static void fs_sink_spliced(struct body_sink *sink, size_t n)
         sink->spliced(sink, n);
 }
 
-/* file → pipe → sink descriptor, never through user space. */
-static int fs_get_splice(int fd, int64_t off, int64_t len, struct body_sink *sink)
+int fs_pipe_open(int p[2])
 {
-    int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return -errno;
     fcntl(p[1], F_SETPIPE_SZ, 1024 * 1024);
+    return 0;
+}
+
+int fs_splice(const int p[2], int fd, int64_t off, int64_t len, int out_fd, int64_t *out_off, struct body_sink *sink)
+{
     int err = 0;
     while (len > 0 && err == 0) {
         size_t want = len < FS_IO_CHUNK * 4 ? (size_t)len : FS_IO_CHUNK * 4;
@@ -256,16 +260,30 @@ static int fs_get_splice(int fd, int64_t off, int64_t len, struct body_sink *sin
         off += in;
         len -= in;
         while (in > 0) {
-            ssize_t out = coro_splice(p[0], -1, sink->splice_fd, -1, (size_t)in, 0,
-                                      coro_deadline_in(sink->deadline_step));
+            ssize_t out = coro_splice(p[0], -1, out_fd, out_off ? *out_off : -1, (size_t)in, 0,
+                                      sink ? coro_deadline_in(sink->deadline_step) : 0);
             if (out <= 0) {
                 err = out < 0 ? (int)out : -EPIPE;
                 break;
             }
-            fs_sink_spliced(sink, (size_t)out);
+            if (out_off)
+                *out_off += out;
+            if (sink)
+                fs_sink_spliced(sink, (size_t)out);
             in -= out;
         }
     }
+    return err;
+}
+
+/* file → pipe → sink descriptor. */
+static int fs_get_splice(int fd, int64_t off, int64_t len, struct body_sink *sink)
+{
+    int p[2];
+    int err = fs_pipe_open(p);
+    if (err < 0)
+        return err;
+    err = fs_splice(p, fd, off, len, sink->splice_fd, NULL, sink);
     close(p[0]);
     close(p[1]);
     return err;
@@ -351,6 +369,32 @@ static int fs_del(struct backend *b, const char *bkey)
     return err;
 }
 
+/* Links rather than copies, so the bytes are not even read: see the file comment. */
+static int fs_copy(struct backend *b, const char *src_bkey, const char *dst_bkey)
+{
+    struct fs_backend *fs = fs_of(b);
+    char src[FS_PATH_MAX], dst[FS_PATH_MAX], tmp[FS_TMP_NAME_MAX];
+    int err = backend_fs_path(src_bkey, src, sizeof(src));
+    if (err == 0)
+        err = backend_fs_path(dst_bkey, dst, sizeof(dst));
+    if (err < 0)
+        return err;
+    /* Linked in %tmp first and renamed over dst: linkat cannot replace, and readers must not see dst missing. */
+    fs_tmp_name(fs, tmp);
+    err = coro_linkat(fs->root_fd, src, fs->root_fd, tmp, 0);
+    /* No hard links on this file system, or the file has too many: the caller streams instead. */
+    if (err == -EPERM || err == -EMLINK || err == -EXDEV)
+        return -ENOTSUP;
+    if (err < 0)
+        return err;
+    err = fs_install(fs, tmp, dst);
+    /* When dst already names src's file (dst is src, or an earlier copy of it) the rename does nothing and
+     * leaves tmp behind. */
+    if (err == 0)
+        coro_unlinkat(fs->root_fd, tmp, 0);
+    return err;
+}
+
 static void fs_free(struct backend *b)
 {
     struct fs_backend *fs = fs_of(b);
@@ -359,7 +403,16 @@ static void fs_free(struct backend *b)
 }
 
 static const struct backend_ops fs_ops = {
-    .put = fs_put, .get = fs_get, .head = fs_head, .del = fs_del, .free = fs_free,
+    .put = fs_put,
+    .get = fs_get,
+    .head = fs_head,
+    .del = fs_del,
+    .copy = fs_copy,
+    .mpu_create = fs_mpu_create,
+    .mpu_put_part = fs_mpu_put_part,
+    .mpu_complete = fs_mpu_complete,
+    .mpu_abort = fs_mpu_abort,
+    .free = fs_free,
 };
 
 static int mkdir_p(const char *path)
@@ -380,10 +433,10 @@ static int mkdir_p(const char *path)
     return 0;
 }
 
-/* Temporary files left by a crash belong to no object: remove them. */
-static void fs_clear_tmp(int root_fd)
+/* Empties dir under dfd; with `descend`, also the directories it holds (one level), removing them. */
+static void fs_clear_dir(int dfd, const char *dir, bool descend)
 {
-    int fd = openat(root_fd, FS_TMP_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = openat(dfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return;
     DIR *d = fdopendir(fd);
@@ -391,9 +444,14 @@ static void fs_clear_tmp(int root_fd)
         close(fd);
         return;
     }
-    for (struct dirent *e; (e = readdir(d));)
-        if (e->d_name[0] != '.')
-            unlinkat(fd, e->d_name, 0);
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (unlinkat(fd, e->d_name, 0) < 0 && errno == EISDIR && descend) {
+            fs_clear_dir(fd, e->d_name, false);
+            unlinkat(fd, e->d_name, AT_REMOVEDIR);
+        }
+    }
     closedir(d);
 }
 
@@ -411,13 +469,15 @@ int backend_fs_open(struct backend **out, const char *name, const char *root, bo
         free(fs);
         return err;
     }
-    if (mkdirat(fs->root_fd, FS_TMP_DIR, 0755) < 0 && errno != EEXIST) {
+    /* Temporary files (and uploads being dropped) left by a crash belong to no object; uploads are kept. */
+    if ((mkdirat(fs->root_fd, FS_TMP_DIR, 0755) < 0 && errno != EEXIST) ||
+        (mkdirat(fs->root_fd, FS_MPU_DIR, 0755) < 0 && errno != EEXIST)) {
         err = -errno;
         close(fs->root_fd);
         free(fs);
         return err;
     }
-    fs_clear_tmp(fs->root_fd);
+    fs_clear_dir(fs->root_fd, FS_TMP_DIR, true);
     fs->base.ops = &fs_ops;
     snprintf(fs->base.name, sizeof(fs->base.name), "%s", name);
     fs->fsync = durability_fsync;

@@ -79,6 +79,8 @@ int coro_fsync(int fd, bool data_only);
 int coro_renameat(int olddfd, const char *oldpath, int newdfd, const char *newpath, unsigned flags);
 int coro_unlinkat(int dfd, const char *path, int flags);
 int coro_mkdirat(int dfd, const char *path, mode_t mode);
+/* -ENOTSUP when the ring has no link op (kernel < 5.15). */
+int coro_linkat(int olddfd, const char *oldpath, int newdfd, const char *newpath, int flags);
 struct statx;
 int coro_statx(int dfd, const char *path, int flags, unsigned mask, struct statx *out);
 /* Waits for poll events (POLLIN, POLLOUT…) on fd; returns the events that fired. */

@@ -60,6 +60,7 @@ struct coro {
 struct coro_sched {
     struct io_uring ring;
     unsigned ring_flags;
+    struct io_uring_probe *probe; /* which ops the kernel knows; NULL when it cannot tell */
     void *main_sp;
     struct coro *current;
     struct coro *ready_head, *ready_tail;

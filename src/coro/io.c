@@ -196,6 +196,18 @@ int coro_mkdirat(int dfd, const char *path, mode_t mode)
     return op_finish(sqe, 0);
 }
 
+int coro_linkat(int olddfd, const char *oldpath, int newdfd, const char *newpath, int flags)
+{
+    struct coro_sched *s = coro_sched_self();
+    if (!s->probe || !io_uring_opcode_supported(s->probe, IORING_OP_LINKAT))
+        return -ENOTSUP;
+    struct io_uring_sqe *sqe = op_begin(0);
+    if (!sqe)
+        return -ECANCELED;
+    io_uring_prep_linkat(sqe, olddfd, oldpath, newdfd, newpath, flags);
+    return op_finish(sqe, 0);
+}
+
 int coro_statx(int dfd, const char *path, int flags, unsigned mask, struct statx *out)
 {
     struct io_uring_sqe *sqe = op_begin(0);

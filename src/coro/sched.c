@@ -77,6 +77,7 @@ int coro_sched_create(struct coro_sched **out, const struct coro_sched_config *c
     int err = ring_init(s, cfg && cfg->ring_entries ? cfg->ring_entries : 1024);
     if (err < 0)
         goto err_free;
+    s->probe = io_uring_get_probe_ring(&s->ring);
     err = coro_stack_guard_install(s);
     if (err < 0)
         goto err_ring;
@@ -85,6 +86,7 @@ int coro_sched_create(struct coro_sched **out, const struct coro_sched_config *c
     return 0;
 
 err_ring:
+    io_uring_free_probe(s->probe);
     io_uring_queue_exit(&s->ring);
 err_free:
     free(s);
@@ -95,6 +97,7 @@ void coro_sched_free(struct coro_sched *s)
 {
     coro_stack_pool_free(s);
     coro_stack_guard_remove(s);
+    io_uring_free_probe(s->probe);
     io_uring_queue_exit(&s->ring);
     if (tls_sched == s)
         tls_sched = NULL;

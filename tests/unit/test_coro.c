@@ -308,7 +308,28 @@ static void io_main(void *arg)
     CHECK_EQ(coro_statx(AT_FDCWD, moved, 0, STATX_SIZE, &stx), 0);
     CHECK_EQ(stx.stx_size, 13);
     CHECK_EQ(coro_statx(AT_FDCWD, path, 0, STATX_SIZE, &stx), -ENOENT);
-    CHECK_EQ(coro_unlinkat(AT_FDCWD, moved, 0), 0);
+
+    /* A second name for the same file, then the first name gone: the bytes stay under the second. */
+    char linked[96];
+    snprintf(linked, sizeof(linked), "%s/linked", dir);
+    int r = coro_linkat(AT_FDCWD, moved, AT_FDCWD, linked, 0);
+    if (r == -ENOTSUP) {
+        fprintf(stderr, "    no IORING_OP_LINKAT on this kernel: link checks skipped\n");
+        CHECK_EQ(coro_unlinkat(AT_FDCWD, moved, 0), 0);
+    } else {
+        CHECK_EQ(r, 0);
+        CHECK_EQ(coro_linkat(AT_FDCWD, moved, AT_FDCWD, linked, 0), -EEXIST);
+        CHECK_EQ(coro_linkat(AT_FDCWD, path, AT_FDCWD, linked, 0), -ENOENT);
+        CHECK_EQ(coro_statx(AT_FDCWD, linked, 0, STATX_NLINK, &stx), 0);
+        CHECK_EQ(stx.stx_nlink, 2);
+        CHECK_EQ(coro_unlinkat(AT_FDCWD, moved, 0), 0);
+        memset(buf, 0, sizeof(buf));
+        fd = coro_openat(AT_FDCWD, linked, O_RDONLY, 0);
+        CHECK_EQ(coro_read(fd, buf, sizeof(buf), 0, 0), 13);
+        CHECK_MEM(buf, 13, "hello splice!");
+        CHECK_EQ(coro_close(fd), 0);
+        CHECK_EQ(coro_unlinkat(AT_FDCWD, linked, 0), 0);
+    }
     CHECK_EQ(coro_unlinkat(AT_FDCWD, dir, AT_REMOVEDIR), 0);
 
     CHECK_EQ(coro_splice(p2[0], -1, afd, -1, 12, 0, 0), 12);
