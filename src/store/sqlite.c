@@ -11,10 +11,13 @@
 #include "store/sqlite_impl.h"
 #include "util/log.h"
 
+/* STORE_SQLITE_HEADERS columns, bound and read by sqlite_headers.c. */
+#define HEADER_COLUMNS                                                                                          \
+    "content_type, content_encoding, content_disposition, content_language, cache_control, expires, "          \
+    "user_meta, tagging, storage_class"
 #define OBJECT_COLUMNS                                                                                          \
-    "bucket, key, size, etag, checksum_algorithm, checksum_value, checksum_type, content_type, "               \
-    "content_encoding, content_disposition, content_language, cache_control, expires, user_meta, tagging, "    \
-    "storage_class, created_ms, modified_ms"
+    "bucket, key, size, etag, checksum_algorithm, checksum_value, checksum_type, " HEADER_COLUMNS              \
+    ", created_ms, modified_ms"
 #define LIST_COLUMNS "key, size, etag, modified_ms, storage_class, checksum_algorithm, checksum_type"
 #define CLEANUP_COLUMNS "id, backend, backend_key, size, reason, attempts, next_attempt_ms, created_ms"
 
@@ -146,6 +149,12 @@ int store_sqlite_col_str(sqlite3_stmt *st, int col, struct store_arena **a, cons
     if (!v && sqlite3_column_type(st, col) != SQLITE_NULL)
         return -ENOMEM;
     return store_arena_strndup(a, (const char *)v, (size_t)sqlite3_column_bytes(st, col), dst);
+}
+
+bool store_sqlite_col_equals(sqlite3_stmt *st, int col, const char *s)
+{
+    const char *v = (const char *)sqlite3_column_text(st, col);
+    return v && strcmp(v, s) == 0;
 }
 
 /* --- batches ------------------------------------------------------------------------------------------------- */
