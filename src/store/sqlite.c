@@ -46,6 +46,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
         "storage_class = excluded.storage_class, modified_ms = excluded.modified_ms "
         "RETURNING id",
     [STMT_OBJECT_DELETE] = "DELETE FROM objects WHERE id = ?1",
+    [STMT_OBJECT_SET_TAGGING] = "UPDATE objects SET tagging = ?3 WHERE bucket = ?1 AND key = ?2",
     [STMT_COPIES_GET] = "SELECT backend, backend_key, size, created_ms FROM copies WHERE object_id = ?1 ORDER BY seq",
     [STMT_COPIES_TAKE] = "DELETE FROM copies WHERE object_id = ?1 RETURNING backend, backend_key, size, created_ms",
     [STMT_COPY_INSERT] =
@@ -174,6 +175,8 @@ static int sqlite_dispatch(struct store_sqlite *ss, struct store_req *r)
         return store_sqlite_object_commit(ss, r);
     case STORE_REQ_OBJECT_DELETE:
         return store_sqlite_object_delete(ss, r);
+    case STORE_REQ_OBJECT_SET_TAGGING:
+        return store_sqlite_object_set_tagging(ss, r);
     case STORE_REQ_LIST_OBJECTS:
         return store_sqlite_list_objects(ss, r);
     case STORE_REQ_INTENT_CREATE:

@@ -22,6 +22,7 @@ enum store_sqlite_stmt {
     STMT_OBJECT_FIND,
     STMT_OBJECT_UPSERT,
     STMT_OBJECT_DELETE,
+    STMT_OBJECT_SET_TAGGING,
     STMT_COPIES_GET,
     STMT_COPIES_TAKE,
     STMT_COPY_INSERT,
@@ -130,6 +131,7 @@ int store_sqlite_commit(struct store_sqlite *ss, int64_t intent_id, const struct
 int store_sqlite_object_get(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_object_commit(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_object_delete(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_object_set_tagging(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_list_objects(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_intent_create(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_intent_drop(struct store_sqlite *ss, struct store_req *req);

@@ -1,4 +1,4 @@
-/* Objects in the SQLite store: get, commit (last writer wins, displaced copies queued), delete. */
+/* Objects in the SQLite store: get, commit (last writer wins, displaced copies queued), delete, tagging. */
 #include <errno.h>
 #include <string.h>
 
@@ -289,4 +289,16 @@ int store_sqlite_object_delete(struct store_sqlite *ss, struct store_req *req)
         err = copies_displace(ss, old, n_old, NULL, "delete", now, &b);
     store_sqlite_cleanups_give(&b, err ? NULL : req->u.object_delete.displaced);
     return err;
+}
+
+int store_sqlite_object_set_tagging(struct store_sqlite *ss, struct store_req *req)
+{
+    sqlite3_stmt *st = store_sqlite_stmt(ss, STMT_OBJECT_SET_TAGGING);
+    if (!st)
+        return -EIO;
+    store_sqlite_bind_str(st, 1, req->u.object_tagging.bucket);
+    store_sqlite_bind_str(st, 2, req->u.object_tagging.key);
+    store_sqlite_bind_str(st, 3, req->u.object_tagging.tagging);
+    int err = store_sqlite_exec(ss, st);
+    return err ? err : sqlite3_changes(ss->db) ? 0 : -ENOENT;
 }

@@ -278,6 +278,14 @@ int store_object_delete(struct store *s, const char *bucket, const char *key,
     return res;
 }
 
+int store_object_set_tagging(struct store *s, const char *bucket, const char *key, const char *tagging)
+{
+    if (!bucket_key_ok(bucket, key))
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_OBJECT_SET_TAGGING, .u.object_tagging = {bucket, key, tagging}};
+    return store_run(s, &req);
+}
+
 /* --- listing ------------------------------------------------------------------------------------------------- */
 
 int store_list_objects(struct store *s, const struct store_list_query *q, struct store_list *out)

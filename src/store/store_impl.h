@@ -19,6 +19,7 @@ enum store_req_kind {
     STORE_REQ_OBJECT_GET,
     STORE_REQ_OBJECT_COMMIT,
     STORE_REQ_OBJECT_DELETE,
+    STORE_REQ_OBJECT_SET_TAGGING,
     STORE_REQ_LIST_OBJECTS,
     STORE_REQ_INTENT_CREATE,
     STORE_REQ_INTENT_DROP,
@@ -54,6 +55,9 @@ struct store_req {
             const char *bucket, *key;
             struct store_cleanup_list *displaced;
         } object_delete;
+        struct {
+            const char *bucket, *key, *tagging;
+        } object_tagging;
         struct {
             const struct store_list_query *q; /* prefix, delimiter, start_after never NULL here ("" instead) */
             struct store_list *out;

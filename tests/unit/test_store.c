@@ -329,6 +329,70 @@ static void test_conditional(void)
     cleanup_drain();
 }
 
+static void test_tagging(void)
+{
+    cleanup_drain();
+    static const struct store_meta meta[] = {{"x-amz-meta-a", "1"}};
+    struct store_copy c = {.backend = "A", .backend_key = "tag/k", .size = 10};
+    struct store_object o = mkobj("tag", "k", "\"etag-t\"", &c, 1);
+    o.tagging = "a=1";
+    o.content_type = "text/plain";
+    o.meta = meta;
+    o.n_meta = 1;
+    o.modified_ms = 5000;
+    CHECK_EQ(store_object_commit(st, 0, &o, NULL), 0);
+    CHECK_EQ(put("tag", "other", "e", "A", "tag/other"), 0);
+
+    struct store_object g;
+    CHECK_EQ(store_object_set_tagging(st, "tag", "k", "b=2&c=%203"), 0);
+    CHECK_EQ(store_object_get(st, "tag", "k", &g), 0);
+    CHECK_SEQ(g.tagging, "b=2&c=%203");
+    /* Only the tag set changes: the version, its time and everything else stay. */
+    CHECK_SEQ(g.etag, "\"etag-t\"");
+    CHECK_EQ(g.modified_ms, 5000);
+    CHECK_EQ(g.created_ms, 5000);
+    CHECK_EQ(g.size, 10);
+    CHECK_SEQ(g.content_type, "text/plain");
+    CHECK_EQ(g.n_meta, 1);
+    CHECK_EQ(g.n_copies, 1);
+    if (g.n_copies == 1)
+        CHECK_SEQ(g.copies[0].backend_key, "tag/k");
+    store_object_free(&g);
+
+    /* "" is an empty tag set, not none; NULL removes it. */
+    CHECK_EQ(store_object_set_tagging(st, "tag", "k", ""), 0);
+    CHECK_EQ(store_object_get(st, "tag", "k", &g), 0);
+    CHECK(g.tagging != NULL);
+    CHECK_SEQ(g.tagging, "");
+    store_object_free(&g);
+    CHECK_EQ(store_object_set_tagging(st, "tag", "k", NULL), 0);
+    CHECK_EQ(store_object_get(st, "tag", "k", &g), 0);
+    CHECK(g.tagging == NULL);
+    CHECK_EQ(g.modified_ms, 5000);
+    store_object_free(&g);
+
+    /* The neighbour keeps its own (none). */
+    CHECK_EQ(store_object_set_tagging(st, "tag", "k", "x=y"), 0);
+    CHECK_EQ(store_object_get(st, "tag", "other", &g), 0);
+    CHECK(g.tagging == NULL);
+    store_object_free(&g);
+
+    CHECK_EQ(store_object_set_tagging(st, "tag", "missing", "a=1"), -ENOENT);
+    CHECK_EQ(store_object_set_tagging(st, "tag2", "k", "a=1"), -ENOENT);
+    CHECK_EQ(store_object_get(st, "tag", "missing", &g), -ENOENT); /* and it was not created */
+    CHECK_EQ(store_object_set_tagging(st, "", "k", "a=1"), -EINVAL);
+    CHECK_EQ(store_object_set_tagging(st, "tag", NULL, NULL), -EINVAL);
+
+    /* Retagging displaced no copy. */
+    struct store_cleanup_list due;
+    CHECK_EQ(store_cleanup_due(st, INT64_MAX, 100, &due), 0);
+    CHECK_EQ(due.n, 0);
+    store_cleanup_list_free(&due);
+    CHECK_EQ(store_object_delete(st, "tag", "k", NULL), 0);
+    CHECK_EQ(store_object_delete(st, "tag", "other", NULL), 0);
+    cleanup_drain();
+}
+
 static void test_intents(void)
 {
     struct store_intent_list il;
@@ -1187,6 +1251,7 @@ int main(void)
     RUN(test_overwrite);
     RUN(test_delete);
     RUN(test_conditional);
+    RUN(test_tagging);
     RUN(test_intents);
     RUN(test_cleanup_queue);
     RUN(test_list);
