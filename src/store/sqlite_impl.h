@@ -28,6 +28,15 @@ enum store_sqlite_stmt {
     STMT_COPY_INSERT,
     STMT_LIST_GT,
     STMT_LIST_GE,
+    STMT_UPLOAD_INSERT,
+    STMT_UPLOAD_GET,
+    STMT_UPLOAD_EXISTS,
+    STMT_UPLOAD_TAKE,
+    STMT_UPLOAD_POSITION,
+    STMT_UPLOADS_GT,
+    STMT_UPLOADS_GE,
+    STMT_PART_PUT,
+    STMT_PARTS_LIST,
     STMT_INTENT_INSERT,
     STMT_INTENT_TAKE,
     STMT_INTENTS_OLDER,
@@ -133,6 +142,13 @@ int store_sqlite_object_commit(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_object_delete(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_object_set_tagging(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_list_objects(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_upload_create(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_upload_get(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_part_put(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_parts_list(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_upload_complete(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_upload_abort(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_uploads_list(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_intent_create(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_intent_drop(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_intents_older(struct store_sqlite *ss, struct store_req *req);
