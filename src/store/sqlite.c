@@ -11,10 +11,16 @@
 #include "store/sqlite_impl.h"
 #include "util/log.h"
 
+/* STORE_SQLITE_HEADERS columns, bound and read by sqlite_headers.c. */
+#define HEADER_COLUMNS                                                                                          \
+    "content_type, content_encoding, content_disposition, content_language, cache_control, expires, "          \
+    "user_meta, tagging, storage_class"
 #define OBJECT_COLUMNS                                                                                          \
-    "bucket, key, size, etag, checksum_algorithm, checksum_value, checksum_type, content_type, "               \
-    "content_encoding, content_disposition, content_language, cache_control, expires, user_meta, tagging, "    \
-    "storage_class, created_ms, modified_ms"
+    "bucket, key, size, etag, checksum_algorithm, checksum_value, checksum_type, " HEADER_COLUMNS              \
+    ", created_ms, modified_ms"
+#define UPLOAD_COLUMNS                                                                                          \
+    "id, owner, backend, backend_key, backend_upload_id, created_ms, bucket, key, checksum_algorithm, "        \
+    "checksum_type, " HEADER_COLUMNS
 #define LIST_COLUMNS "key, size, etag, modified_ms, storage_class, checksum_algorithm, checksum_type"
 #define CLEANUP_COLUMNS "id, backend, backend_key, size, reason, attempts, next_attempt_ms, created_ms"
 
@@ -43,6 +49,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
         "storage_class = excluded.storage_class, modified_ms = excluded.modified_ms "
         "RETURNING id",
     [STMT_OBJECT_DELETE] = "DELETE FROM objects WHERE id = ?1",
+    [STMT_OBJECT_SET_TAGGING] = "UPDATE objects SET tagging = ?3 WHERE bucket = ?1 AND key = ?2",
     [STMT_COPIES_GET] = "SELECT backend, backend_key, size, created_ms FROM copies WHERE object_id = ?1 ORDER BY seq",
     [STMT_COPIES_TAKE] = "DELETE FROM copies WHERE object_id = ?1 RETURNING backend, backend_key, size, created_ms",
     [STMT_COPY_INSERT] =
@@ -50,6 +57,27 @@ static const char *const stmt_sql[STMT_COUNT] = {
 
     [STMT_LIST_GT] = "SELECT " LIST_COLUMNS " FROM objects WHERE bucket = ?1 AND key > ?2 ORDER BY key",
     [STMT_LIST_GE] = "SELECT " LIST_COLUMNS " FROM objects WHERE bucket = ?1 AND key >= ?2 ORDER BY key",
+
+    [STMT_UPLOAD_INSERT] = "INSERT INTO uploads (" UPLOAD_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                           "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) ON CONFLICT (id) DO NOTHING",
+    [STMT_UPLOAD_GET] = "SELECT " UPLOAD_COLUMNS " FROM uploads WHERE id = ?1",
+    [STMT_UPLOAD_EXISTS] = "SELECT 1 FROM uploads WHERE id = ?1",
+    /* The parts go with it (ON DELETE CASCADE). */
+    [STMT_UPLOAD_TAKE] = "DELETE FROM uploads WHERE id = ?1 RETURNING bucket, key",
+    [STMT_UPLOAD_POSITION] = "SELECT created_ms FROM uploads WHERE id = ?1 AND bucket = ?2 AND key = ?3",
+    [STMT_UPLOADS_GT] =
+        "SELECT " UPLOAD_COLUMNS " FROM uploads WHERE bucket = ?1 AND key > ?2 ORDER BY key, created_ms, id",
+    [STMT_UPLOADS_GE] =
+        "SELECT " UPLOAD_COLUMNS " FROM uploads WHERE bucket = ?1 AND key >= ?2 ORDER BY key, created_ms, id",
+    /* Inserts nothing once the upload is gone, so a part cannot outlive a Complete or Abort that won the race. */
+    [STMT_PART_PUT] =
+        "INSERT INTO parts (upload_id, number, size, etag, checksum_value, backend_etag, modified_ms) "
+        "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM uploads WHERE id = ?1) "
+        "ON CONFLICT (upload_id, number) DO UPDATE SET size = excluded.size, etag = excluded.etag, "
+        "checksum_value = excluded.checksum_value, backend_etag = excluded.backend_etag, "
+        "modified_ms = excluded.modified_ms",
+    [STMT_PARTS_LIST] = "SELECT number, size, etag, checksum_value, backend_etag, modified_ms FROM parts "
+                        "WHERE upload_id = ?1 AND number > ?2 ORDER BY number LIMIT ?3",
 
     [STMT_INTENT_INSERT] = "INSERT INTO intents (bucket, key, backend, backend_key, size, created_ms) "
                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -67,6 +95,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
         "SELECT " CLEANUP_COLUMNS " FROM cleanup c WHERE next_attempt_ms <= ?1 "
         "AND NOT EXISTS (SELECT 1 FROM copies k WHERE k.backend = c.backend AND k.backend_key = c.backend_key) "
         "AND NOT EXISTS (SELECT 1 FROM intents i WHERE i.backend = c.backend AND i.backend_key = c.backend_key) "
+        "AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.backend = c.backend AND u.backend_key = c.backend_key) "
         "ORDER BY next_attempt_ms, id LIMIT ?2",
     [STMT_CLEANUP_DONE] = "DELETE FROM cleanup WHERE id = ?1",
     [STMT_CLEANUP_RETRY] = "UPDATE cleanup SET attempts = attempts + 1, next_attempt_ms = ?2 WHERE id = ?1",
@@ -75,7 +104,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
         "INSERT INTO buckets (name, owner, created_ms) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING",
     [STMT_BUCKET_GET] = "SELECT name, owner, created_ms FROM buckets WHERE name = ?1",
     [STMT_BUCKET_USED] = "SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?1) "
-                         "OR EXISTS (SELECT 1 FROM intents WHERE bucket = ?1)",
+                         "OR EXISTS (SELECT 1 FROM intents WHERE bucket = ?1) "
+                         "OR EXISTS (SELECT 1 FROM uploads WHERE bucket = ?1)",
     [STMT_BUCKET_DELETE] = "DELETE FROM buckets WHERE name = ?1",
     [STMT_BUCKET_LIST] = "SELECT name, owner, created_ms FROM buckets ORDER BY name",
 };
@@ -148,6 +178,12 @@ int store_sqlite_col_str(sqlite3_stmt *st, int col, struct store_arena **a, cons
     return store_arena_strndup(a, (const char *)v, (size_t)sqlite3_column_bytes(st, col), dst);
 }
 
+bool store_sqlite_col_equals(sqlite3_stmt *st, int col, const char *s)
+{
+    const char *v = (const char *)sqlite3_column_text(st, col);
+    return v && strcmp(v, s) == 0;
+}
+
 /* --- batches ------------------------------------------------------------------------------------------------- */
 
 static int sqlite_tx(struct store_sqlite *ss, enum store_sqlite_stmt id)
@@ -165,8 +201,24 @@ static int sqlite_dispatch(struct store_sqlite *ss, struct store_req *r)
         return store_sqlite_object_commit(ss, r);
     case STORE_REQ_OBJECT_DELETE:
         return store_sqlite_object_delete(ss, r);
+    case STORE_REQ_OBJECT_SET_TAGGING:
+        return store_sqlite_object_set_tagging(ss, r);
     case STORE_REQ_LIST_OBJECTS:
         return store_sqlite_list_objects(ss, r);
+    case STORE_REQ_UPLOAD_CREATE:
+        return store_sqlite_upload_create(ss, r);
+    case STORE_REQ_UPLOAD_GET:
+        return store_sqlite_upload_get(ss, r);
+    case STORE_REQ_PART_PUT:
+        return store_sqlite_part_put(ss, r);
+    case STORE_REQ_PARTS_LIST:
+        return store_sqlite_parts_list(ss, r);
+    case STORE_REQ_UPLOAD_COMPLETE:
+        return store_sqlite_upload_complete(ss, r);
+    case STORE_REQ_UPLOAD_ABORT:
+        return store_sqlite_upload_abort(ss, r);
+    case STORE_REQ_UPLOADS_LIST:
+        return store_sqlite_uploads_list(ss, r);
     case STORE_REQ_INTENT_CREATE:
         return store_sqlite_intent_create(ss, r);
     case STORE_REQ_INTENT_DROP:
@@ -208,6 +260,18 @@ static void sqlite_req_discard(struct store_req *r, int err)
         break;
     case STORE_REQ_LIST_OBJECTS:
         store_list_free(r->u.list.out);
+        break;
+    case STORE_REQ_UPLOAD_GET:
+        store_upload_free(r->u.upload.out);
+        break;
+    case STORE_REQ_PARTS_LIST:
+        store_part_list_free(r->u.parts_list.out);
+        break;
+    case STORE_REQ_UPLOAD_COMPLETE:
+        store_cleanup_list_free(r->u.upload_complete.displaced);
+        break;
+    case STORE_REQ_UPLOADS_LIST:
+        store_upload_list_free(r->u.uploads_list.out);
         break;
     case STORE_REQ_INTENT_CREATE:
         *r->u.intent_create.id = 0;

@@ -22,11 +22,21 @@ enum store_sqlite_stmt {
     STMT_OBJECT_FIND,
     STMT_OBJECT_UPSERT,
     STMT_OBJECT_DELETE,
+    STMT_OBJECT_SET_TAGGING,
     STMT_COPIES_GET,
     STMT_COPIES_TAKE,
     STMT_COPY_INSERT,
     STMT_LIST_GT,
     STMT_LIST_GE,
+    STMT_UPLOAD_INSERT,
+    STMT_UPLOAD_GET,
+    STMT_UPLOAD_EXISTS,
+    STMT_UPLOAD_TAKE,
+    STMT_UPLOAD_POSITION,
+    STMT_UPLOADS_GT,
+    STMT_UPLOADS_GE,
+    STMT_PART_PUT,
+    STMT_PARTS_LIST,
     STMT_INTENT_INSERT,
     STMT_INTENT_TAKE,
     STMT_INTENTS_OLDER,
@@ -71,6 +81,35 @@ int store_sqlite_exec(struct store_sqlite *ss, sqlite3_stmt *st);
 int store_sqlite_bind_str(sqlite3_stmt *st, int idx, const char *v);
 /* Copies a text column into the arena; SQL NULL gives *dst = NULL. 0 or -ENOMEM. */
 int store_sqlite_col_str(sqlite3_stmt *st, int col, struct store_arena **a, const char **dst);
+/* Whether a text column equals s (false for SQL NULL). */
+bool store_sqlite_col_equals(sqlite3_stmt *st, int col, const char *s);
+
+/* The headers an object is stored with, which an upload also holds for the object it becomes: content_type,
+ * content_encoding, content_disposition, content_language, cache_control, expires, user_meta, tagging and
+ * storage_class, as STORE_SQLITE_HEADERS consecutive columns (HEADER_COLUMNS in sqlite.c; sqlite_headers.c). */
+enum { STORE_SQLITE_HEADERS = 9 };
+/* Binds o's headers to parameters first.. on; the SQLite result code. */
+int store_sqlite_bind_headers(sqlite3_stmt *st, int first, const struct store_object *o);
+/* Reads the headers in columns first.. into o, strings copied into the arena (o->bucket and o->key name the
+ * object in a log line should the metadata be malformed). 0 or -errno. */
+int store_sqlite_col_headers(sqlite3_stmt *st, int first, struct store_arena **a, struct store_object *o);
+
+/* A position in a walk over a bucket's keys in byte order (sqlite_list.c): the next row read has a key > pos, or
+ * >= pos when inclusive. */
+struct store_sqlite_cursor {
+    char pos[STORE_KEY_MAX + 1];
+    size_t len;
+    bool inclusive;
+};
+/* Byte order of keys: memcmp, then the shorter first. */
+int store_sqlite_bytes_cmp(const char *a, size_t alen, const char *b, size_t blen);
+/* Starts at the prefix, or just after marker when that sorts at or after the prefix. */
+void store_sqlite_cursor_start(struct store_sqlite_cursor *c, const char *prefix, const char *marker);
+/* Moves c past every key that starts with s[0..len) (a common prefix). False when nothing sorts after them. */
+bool store_sqlite_cursor_skip(struct store_sqlite_cursor *c, const char *s, size_t len);
+/* Statement gt (key > ?2) or ge (key >= ?2) as c says, bound to bucket (?1) and c, or NULL (logged). */
+sqlite3_stmt *store_sqlite_cursor_seek(struct store_sqlite *ss, const struct store_sqlite_cursor *c,
+                                       enum store_sqlite_stmt gt, enum store_sqlite_stmt ge, const char *bucket);
 
 /* A cleanup list under construction (the output of commit, delete and cleanup_due). */
 struct store_sqlite_cleanups {
@@ -92,11 +131,24 @@ int store_sqlite_schema_migrate(sqlite3 *db, const char *path);
 /* The schema version this build writes. */
 int store_sqlite_schema_version(void);
 
+/* Makes o the current version of its key, as store_object_commit_if() says (sqlite_objects.c): what commit and
+ * upload completion share. *displaced is filled only on success. */
+int store_sqlite_commit(struct store_sqlite *ss, int64_t intent_id, const struct store_object *o,
+                        const struct store_cond *cond, struct store_cleanup_list *displaced);
+
 /* Executors, one per request kind: 0 or -errno, outputs filled only on success. */
 int store_sqlite_object_get(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_object_commit(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_object_delete(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_object_set_tagging(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_list_objects(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_upload_create(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_upload_get(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_part_put(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_parts_list(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_upload_complete(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_upload_abort(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_uploads_list(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_intent_create(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_intent_drop(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_intents_older(struct store_sqlite *ss, struct store_req *req);

@@ -7,37 +7,45 @@
 #include "store/sqlite_impl.h"
 #include "util/log.h"
 
-/* The walk's position: the next row read has a key > pos (or >= pos when inclusive). */
-struct list_cursor {
-    char pos[STORE_KEY_MAX + 1];
-    size_t len;
-    bool inclusive;
-};
-
-static int bytes_cmp(const char *a, size_t alen, const char *b, size_t blen)
+int store_sqlite_bytes_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
     int c = memcmp(a, b, alen < blen ? alen : blen);
     return c ? c : (alen > blen) - (alen < blen);
 }
 
+void store_sqlite_cursor_start(struct store_sqlite_cursor *c, const char *prefix, const char *marker)
+{
+    size_t plen = strlen(prefix), mlen = strlen(marker);
+    if (store_sqlite_bytes_cmp(marker, mlen, prefix, plen) >= 0) {
+        memcpy(c->pos, marker, mlen);
+        c->len = mlen;
+        c->inclusive = false;
+    } else {
+        memcpy(c->pos, prefix, plen);
+        c->len = plen;
+        c->inclusive = true;
+    }
+}
+
 /* The smallest string above every string that starts with s[0..len): s with its last byte below 0xFF raised
- * by one and what follows dropped. False when s is all 0xFF bytes: nothing sorts after that group. */
-static bool list_successor(const char *s, size_t len, struct list_cursor *c)
+ * by one and what follows dropped. None when s is all 0xFF bytes. */
+bool store_sqlite_cursor_skip(struct store_sqlite_cursor *c, const char *s, size_t len)
 {
     while (len && (unsigned char)s[len - 1] == 0xFF)
         len--;
     if (!len)
         return false;
-    memcpy(c->pos, s, len);
+    memmove(c->pos, s, len);
     c->pos[len - 1] = (char)((unsigned char)s[len - 1] + 1);
     c->len = len;
     c->inclusive = true;
     return true;
 }
 
-static sqlite3_stmt *list_seek(struct store_sqlite *ss, const char *bucket, const struct list_cursor *c)
+sqlite3_stmt *store_sqlite_cursor_seek(struct store_sqlite *ss, const struct store_sqlite_cursor *c,
+                                       enum store_sqlite_stmt gt, enum store_sqlite_stmt ge, const char *bucket)
 {
-    sqlite3_stmt *st = store_sqlite_stmt(ss, c->inclusive ? STMT_LIST_GE : STMT_LIST_GT);
+    sqlite3_stmt *st = store_sqlite_stmt(ss, c->inclusive ? ge : gt);
     if (st) {
         store_sqlite_bind_str(st, 1, bucket);
         sqlite3_bind_text(st, 2, c->pos, (int)c->len, SQLITE_STATIC);
@@ -88,24 +96,14 @@ int store_sqlite_list_objects(struct store_sqlite *ss, struct store_req *req)
     const struct store_list_query *q = req->u.list.q;
     const size_t plen = strlen(q->prefix), dlen = strlen(q->delimiter), slen = strlen(q->start_after);
     struct list_builder b = {0};
-    struct list_cursor cur;
+    struct store_sqlite_cursor cur;
     size_t emitted = 0;
     uint64_t rows = 0;
     bool truncated = false;
     int err = 0;
 
-    /* Start at the prefix, or just after start_after when that is further on. */
-    if (bytes_cmp(q->start_after, slen, q->prefix, plen) >= 0) {
-        memcpy(cur.pos, q->start_after, slen);
-        cur.len = slen;
-        cur.inclusive = false;
-    } else {
-        memcpy(cur.pos, q->prefix, plen);
-        cur.len = plen;
-        cur.inclusive = true;
-    }
-
-    sqlite3_stmt *st = list_seek(ss, q->bucket, &cur);
+    store_sqlite_cursor_start(&cur, q->prefix, q->start_after);
+    sqlite3_stmt *st = store_sqlite_cursor_seek(ss, &cur, STMT_LIST_GT, STMT_LIST_GE, q->bucket);
     if (!st)
         return -EIO;
     for (;;) {
@@ -142,7 +140,7 @@ int store_sqlite_list_objects(struct store_sqlite *ss, struct store_req *req)
             err = -EIO;
             break;
         }
-        if (bytes_cmp(key, glen, q->start_after, slen) > 0) {
+        if (store_sqlite_bytes_cmp(key, glen, q->start_after, slen) > 0) {
             if (emitted == q->max_keys) {
                 truncated = true;
                 break;
@@ -151,13 +149,12 @@ int store_sqlite_list_objects(struct store_sqlite *ss, struct store_req *req)
                 break;
             emitted++;
         }
-        struct list_cursor next;
-        bool more = list_successor(key, glen, &next);
+        /* key points into the statement's row: move past its group before the reset invalidates it. */
+        bool more = store_sqlite_cursor_skip(&cur, key, glen);
         store_sqlite_reset(st);
         if (!more)
             break;
-        cur = next;
-        if (!(st = list_seek(ss, q->bucket, &cur))) {
+        if (!(st = store_sqlite_cursor_seek(ss, &cur, STMT_LIST_GT, STMT_LIST_GE, q->bucket))) {
             err = -EIO;
             break;
         }

@@ -1,60 +1,9 @@
-/* Objects in the SQLite store: get, commit (last writer wins, displaced copies queued), delete. */
+/* Objects in the SQLite store: get, commit (last writer wins, displaced copies queued), delete, tagging. */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "store/sqlite_impl.h"
 #include "util/log.h"
-
-/* User metadata is one BLOB: name NUL value NUL ... in the caller's order. Header values cannot hold NUL, so
- * the split is unambiguous and any UTF-8 round-trips byte for byte. */
-static size_t meta_encoded_len(const struct store_object *o)
-{
-    size_t len = 0;
-    for (size_t i = 0; i < o->n_meta; i++)
-        len += strlen(o->meta[i].name) + strlen(o->meta[i].value) + 2;
-    return len;
-}
-
-static void meta_encode(const struct store_object *o, char *out)
-{
-    for (size_t i = 0; i < o->n_meta; i++) {
-        size_t n = strlen(o->meta[i].name) + 1, v = strlen(o->meta[i].value) + 1;
-        memcpy(out, o->meta[i].name, n);
-        memcpy(out + n, o->meta[i].value, v);
-        out += n + v;
-    }
-}
-
-/* Decodes the BLOB in column col into obj->meta; the strings point into one copy of the BLOB in the arena. */
-static int meta_decode(sqlite3_stmt *st, int col, struct store_arena **a, struct store_object *obj)
-{
-    const char *blob = sqlite3_column_blob(st, col);
-    size_t len = (size_t)sqlite3_column_bytes(st, col);
-    if (!blob || len == 0)
-        return 0;
-    size_t nuls = 0;
-    for (size_t i = 0; i < len; i++)
-        nuls += blob[i] == 0;
-    if (nuls % 2 || blob[len - 1] != 0) {
-        log_error("store: malformed user metadata on %s/%s", obj->bucket, obj->key);
-        return -EIO;
-    }
-    char *copy = store_arena_alloc(a, len);
-    struct store_meta *meta = store_arena_alloc(a, nuls / 2 * sizeof(*meta));
-    if (!copy || !meta)
-        return -ENOMEM;
-    memcpy(copy, blob, len);
-    for (size_t i = 0, off = 0; i < nuls / 2; i++) {
-        meta[i].name = copy + off;
-        off += strlen(copy + off) + 1;
-        meta[i].value = copy + off;
-        off += strlen(copy + off) + 1;
-    }
-    obj->meta = meta;
-    obj->n_meta = nuls / 2;
-    return 0;
-}
 
 /* --- get ------------------------------------------------------------------------------------------------------ */
 
@@ -62,23 +11,14 @@ static int object_read_row(sqlite3_stmt *st, struct store_arena **a, struct stor
 {
     /* Columns: id, then OBJECT_COLUMNS (bucket and key are known already). */
     o->size = sqlite3_column_int64(st, 3);
-    const char **strs[] = {
-        &o->etag,         &o->checksum_algorithm, &o->checksum_value,      &o->checksum_type,
-        &o->content_type, &o->content_encoding,   &o->content_disposition, &o->content_language,
-        &o->cache_control, &o->expires,
-    };
-    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-        int err = store_sqlite_col_str(st, 4 + (int)i, a, strs[i]);
-        if (err < 0)
-            return err;
-    }
-    int err = meta_decode(st, 14, a, o);
+    const char **strs[] = {&o->etag, &o->checksum_algorithm, &o->checksum_value, &o->checksum_type};
+    int err = 0;
+    for (size_t i = 0; !err && i < sizeof(strs) / sizeof(strs[0]); i++)
+        err = store_sqlite_col_str(st, 4 + (int)i, a, strs[i]);
     if (!err)
-        err = store_sqlite_col_str(st, 15, a, &o->tagging);
-    if (!err)
-        err = store_sqlite_col_str(st, 16, a, &o->storage_class);
-    o->created_ms = sqlite3_column_int64(st, 17);
-    o->modified_ms = sqlite3_column_int64(st, 18);
+        err = store_sqlite_col_headers(st, 8, a, o);
+    o->created_ms = sqlite3_column_int64(st, 8 + STORE_SQLITE_HEADERS);
+    o->modified_ms = sqlite3_column_int64(st, 9 + STORE_SQLITE_HEADERS);
     return err;
 }
 
@@ -146,12 +86,6 @@ int store_sqlite_object_get(struct store_sqlite *ss, struct store_req *req)
 
 /* --- commit and delete ---------------------------------------------------------------------------------------- */
 
-static bool col_equals(sqlite3_stmt *st, int col, const char *s)
-{
-    const char *v = (const char *)sqlite3_column_text(st, col);
-    return v && strcmp(v, s) == 0;
-}
-
 /* Takes the object's copy rows out (old version), their strings copied into the builder's arena. */
 static int copies_take(struct store_sqlite *ss, int64_t object_id, struct store_sqlite_cleanups *b,
                        struct store_copy *old, size_t *n_old)
@@ -193,7 +127,7 @@ static int intent_take(struct store_sqlite *ss, int64_t id, const struct store_o
         err = -EIDRM;
     else if (rc != SQLITE_ROW)
         err = store_sqlite_errno(ss, rc);
-    else if (!col_equals(st, 0, o->bucket) || !col_equals(st, 1, o->key))
+    else if (!store_sqlite_col_equals(st, 0, o->bucket) || !store_sqlite_col_equals(st, 1, o->key))
         err = -EINVAL;
     store_sqlite_reset(st);
     return err;
@@ -214,7 +148,7 @@ static int object_check(struct store_sqlite *ss, const struct store_object *o, c
         *id = sqlite3_column_int64(st, 0);
         if (cond && cond->if_none_match)
             err = -EEXIST;
-        else if (cond && cond->if_match && !col_equals(st, 1, cond->if_match))
+        else if (cond && cond->if_match && !store_sqlite_col_equals(st, 1, cond->if_match))
             err = -ESTALE;
     } else if (rc == SQLITE_DONE) {
         if (cond && cond->if_match)
@@ -231,25 +165,14 @@ static int object_upsert(struct store_sqlite *ss, const struct store_object *o, 
     sqlite3_stmt *st = store_sqlite_stmt(ss, STMT_OBJECT_UPSERT);
     if (!st)
         return -EIO;
-    size_t meta_len = meta_encoded_len(o);
-    char *meta = NULL;
-    if (meta_len && !(meta = malloc(meta_len)))
-        return -ENOMEM;
-    if (meta)
-        meta_encode(o, meta);
-    const char *strs[] = {
-        o->etag,         o->checksum_algorithm, o->checksum_value,      o->checksum_type,
-        o->content_type, o->content_encoding,   o->content_disposition, o->content_language,
-        o->cache_control, o->expires,
-    };
+    const char *strs[] = {o->etag, o->checksum_algorithm, o->checksum_value, o->checksum_type};
     /* Binding copies nothing (SQLITE_STATIC) and so cannot fail on a well-formed statement: OR the codes. */
     int rc = store_sqlite_bind_str(st, 1, o->bucket) | store_sqlite_bind_str(st, 2, o->key) |
              sqlite3_bind_int64(st, 3, o->size);
     for (int i = 0; i < (int)(sizeof(strs) / sizeof(strs[0])); i++)
         rc |= store_sqlite_bind_str(st, 4 + i, strs[i]);
-    rc |= meta ? sqlite3_bind_blob(st, 14, meta, (int)meta_len, SQLITE_STATIC) : sqlite3_bind_null(st, 14);
-    rc |= store_sqlite_bind_str(st, 15, o->tagging) | store_sqlite_bind_str(st, 16, o->storage_class) |
-          sqlite3_bind_int64(st, 17, o->modified_ms ? o->modified_ms : now);
+    rc |= store_sqlite_bind_headers(st, 8, o) |
+          sqlite3_bind_int64(st, 8 + STORE_SQLITE_HEADERS, o->modified_ms ? o->modified_ms : now);
     int err = rc != SQLITE_OK ? store_sqlite_errno(ss, rc) : 0;
     if (!err) {
         rc = sqlite3_step(st);
@@ -259,7 +182,6 @@ static int object_upsert(struct store_sqlite *ss, const struct store_object *o, 
             err = store_sqlite_errno(ss, rc);
     }
     store_sqlite_reset(st);
-    free(meta);
     return err;
 }
 
@@ -313,17 +235,17 @@ static int copies_displace(struct store_sqlite *ss, const struct store_copy *old
     return 0;
 }
 
-int store_sqlite_object_commit(struct store_sqlite *ss, struct store_req *req)
+int store_sqlite_commit(struct store_sqlite *ss, int64_t intent_id, const struct store_object *o,
+                        const struct store_cond *cond, struct store_cleanup_list *displaced)
 {
-    const struct store_object *o = req->u.object_commit.obj;
     int64_t now = store_now_ms(), id = 0;
     struct store_sqlite_cleanups b = {0};
     struct store_copy old[STORE_COPIES_MAX];
     size_t n_old = 0;
 
-    int err = req->u.object_commit.intent_id ? intent_take(ss, req->u.object_commit.intent_id, o) : 0;
+    int err = intent_id ? intent_take(ss, intent_id, o) : 0;
     if (!err)
-        err = object_check(ss, o, req->u.object_commit.cond, &id);
+        err = object_check(ss, o, cond, &id);
     if (!err && id)
         err = copies_take(ss, id, &b, old, &n_old);
     if (!err)
@@ -332,8 +254,14 @@ int store_sqlite_object_commit(struct store_sqlite *ss, struct store_req *req)
         err = copies_insert(ss, id, o, now);
     if (!err)
         err = copies_displace(ss, old, n_old, o, "overwrite", now, &b);
-    store_sqlite_cleanups_give(&b, err ? NULL : req->u.object_commit.displaced);
+    store_sqlite_cleanups_give(&b, err ? NULL : displaced);
     return err;
+}
+
+int store_sqlite_object_commit(struct store_sqlite *ss, struct store_req *req)
+{
+    return store_sqlite_commit(ss, req->u.object_commit.intent_id, req->u.object_commit.obj,
+                               req->u.object_commit.cond, req->u.object_commit.displaced);
 }
 
 int store_sqlite_object_delete(struct store_sqlite *ss, struct store_req *req)
@@ -361,4 +289,16 @@ int store_sqlite_object_delete(struct store_sqlite *ss, struct store_req *req)
         err = copies_displace(ss, old, n_old, NULL, "delete", now, &b);
     store_sqlite_cleanups_give(&b, err ? NULL : req->u.object_delete.displaced);
     return err;
+}
+
+int store_sqlite_object_set_tagging(struct store_sqlite *ss, struct store_req *req)
+{
+    sqlite3_stmt *st = store_sqlite_stmt(ss, STMT_OBJECT_SET_TAGGING);
+    if (!st)
+        return -EIO;
+    store_sqlite_bind_str(st, 1, req->u.object_tagging.bucket);
+    store_sqlite_bind_str(st, 2, req->u.object_tagging.key);
+    store_sqlite_bind_str(st, 3, req->u.object_tagging.tagging);
+    int err = store_sqlite_exec(ss, st);
+    return err ? err : sqlite3_changes(ss->db) ? 0 : -ENOENT;
 }

@@ -80,6 +80,45 @@ static const char *const migrations[] = {
     "  UNIQUE (backend, backend_key)"
     ");"
     "CREATE INDEX cleanup_due ON cleanup(next_attempt_ms);",
+
+    /* 2: multipart uploads (S9) and their parts. An upload holds the object's headers as objects do, in the
+     * same column order (sqlite_headers.c reads and binds both). */
+    "CREATE TABLE uploads ("
+    "  id TEXT PRIMARY KEY,"
+    "  owner TEXT NOT NULL,"
+    "  backend TEXT NOT NULL,"
+    "  backend_key TEXT NOT NULL,"
+    "  backend_upload_id TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  bucket TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  checksum_algorithm TEXT,"
+    "  checksum_type TEXT,"
+    "  content_type TEXT,"
+    "  content_encoding TEXT,"
+    "  content_disposition TEXT,"
+    "  content_language TEXT,"
+    "  cache_control TEXT,"
+    "  expires TEXT,"
+    "  user_meta BLOB,"
+    "  tagging TEXT,"
+    "  storage_class TEXT"
+    ");"
+    /* Listings: by key, then by initiation, then by id. */
+    "CREATE INDEX uploads_bucket_key ON uploads(bucket, key, created_ms, id);"
+    /* An upload's backend key is reserved like a pending intent's (cleanup safety). */
+    "CREATE INDEX uploads_backend_key ON uploads(backend, backend_key);"
+
+    "CREATE TABLE parts ("
+    "  upload_id TEXT NOT NULL REFERENCES uploads(id) ON DELETE CASCADE,"
+    "  number INTEGER NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  etag TEXT NOT NULL,"
+    "  checksum_value TEXT,"
+    "  backend_etag TEXT NOT NULL,"
+    "  modified_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (upload_id, number)"
+    ") WITHOUT ROWID;",
 };
 
 enum { SCHEMA_VERSION = sizeof(migrations) / sizeof(migrations[0]) };

@@ -36,6 +36,9 @@ bool store_req_is_read(const struct store_req *req)
     switch (req->kind) {
     case STORE_REQ_OBJECT_GET:
     case STORE_REQ_LIST_OBJECTS:
+    case STORE_REQ_UPLOAD_GET:
+    case STORE_REQ_PARTS_LIST:
+    case STORE_REQ_UPLOADS_LIST:
     case STORE_REQ_INTENTS_OLDER:
     case STORE_REQ_CLEANUP_DUE:
     case STORE_REQ_BUCKET_GET:
@@ -200,9 +203,20 @@ static bool backend_ok(const char *backend, const char *backend_key)
     return str_ok(backend, 255) && str_ok(backend_key, 4096);
 }
 
+/* The user metadata pairs, the one part of an object's headers with rules. */
+static bool meta_ok(const struct store_object *o)
+{
+    if (o->n_meta && !o->meta)
+        return false;
+    for (size_t i = 0; i < o->n_meta; i++)
+        if (!o->meta[i].name || !o->meta[i].value)
+            return false;
+    return true;
+}
+
 static bool object_ok(const struct store_object *o)
 {
-    if (!o || !bucket_key_ok(o->bucket, o->key) || !o->etag || o->size < 0)
+    if (!o || !bucket_key_ok(o->bucket, o->key) || !o->etag || o->size < 0 || !meta_ok(o))
         return false;
     if (o->n_copies < 1 || o->n_copies > STORE_COPIES_MAX || !o->copies)
         return false;
@@ -214,12 +228,20 @@ static bool object_ok(const struct store_object *o)
             if (strcmp(o->copies[j].backend, c->backend) == 0)
                 return false;
     }
-    if (o->n_meta && !o->meta)
-        return false;
-    for (size_t i = 0; i < o->n_meta; i++)
-        if (!o->meta[i].name || !o->meta[i].value)
-            return false;
     return true;
+}
+
+static bool upload_ok(const struct store_upload *up)
+{
+    return up && str_ok(up->id, STORE_UPLOAD_ID_MAX) && str_ok(up->owner, STORE_OWNER_MAX) &&
+           backend_ok(up->backend, up->backend_key) && str_ok(up->backend_upload_id, STORE_UPLOAD_ID_MAX) &&
+           bucket_key_ok(up->obj.bucket, up->obj.key) && meta_ok(&up->obj);
+}
+
+static bool part_ok(const struct store_part *p)
+{
+    return p && p->number >= 1 && p->number <= STORE_PART_NUMBER_MAX && p->size >= 0 && p->etag &&
+           p->backend_etag;
 }
 
 /* --- objects ------------------------------------------------------------------------------------------------- */
@@ -278,6 +300,14 @@ int store_object_delete(struct store *s, const char *bucket, const char *key,
     return res;
 }
 
+int store_object_set_tagging(struct store *s, const char *bucket, const char *key, const char *tagging)
+{
+    if (!bucket_key_ok(bucket, key))
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_OBJECT_SET_TAGGING, .u.object_tagging = {bucket, key, tagging}};
+    return store_run(s, &req);
+}
+
 /* --- listing ------------------------------------------------------------------------------------------------- */
 
 int store_list_objects(struct store *s, const struct store_list_query *q, struct store_list *out)
@@ -301,6 +331,111 @@ int store_list_objects(struct store *s, const struct store_list_query *q, struct
 }
 
 void store_list_free(struct store_list *l)
+{
+    store_arena_free(l->mem);
+    memset(l, 0, sizeof(*l));
+}
+
+/* --- multipart uploads --------------------------------------------------------------------------------------- */
+
+enum { UPLOADS_LIST_MAX = 1000 }; /* store.h's bound on max_uploads */
+
+int store_upload_create(struct store *s, const struct store_upload *up)
+{
+    if (!upload_ok(up))
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_UPLOAD_CREATE, .u.upload_create = {up}};
+    return store_run(s, &req);
+}
+
+int store_upload_get(struct store *s, const char *id, struct store_upload *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!str_ok(id, STORE_UPLOAD_ID_MAX))
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_UPLOAD_GET, .u.upload = {id, out}};
+    return store_run(s, &req);
+}
+
+void store_upload_free(struct store_upload *up)
+{
+    store_arena_free(up->mem);
+    memset(up, 0, sizeof(*up));
+}
+
+int store_part_put(struct store *s, const char *upload_id, const struct store_part *p)
+{
+    if (!str_ok(upload_id, STORE_UPLOAD_ID_MAX) || !part_ok(p))
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_PART_PUT, .u.part_put = {upload_id, p}};
+    return store_run(s, &req);
+}
+
+int store_parts_list(struct store *s, const char *upload_id, int after_number, size_t max,
+                     struct store_part_list *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!str_ok(upload_id, STORE_UPLOAD_ID_MAX) || after_number < 0 || after_number > STORE_PART_NUMBER_MAX ||
+        max < 1 || max > STORE_PART_NUMBER_MAX)
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_PARTS_LIST, .u.parts_list = {upload_id, after_number, max, out}};
+    return store_run(s, &req);
+}
+
+void store_part_list_free(struct store_part_list *l)
+{
+    store_arena_free(l->mem);
+    memset(l, 0, sizeof(*l));
+}
+
+int store_upload_complete(struct store *s, const char *upload_id, const struct store_object *obj,
+                          struct store_cleanup_list *displaced)
+{
+    struct store_cleanup_list local;
+    if (!displaced)
+        displaced = &local;
+    memset(displaced, 0, sizeof(*displaced));
+    if (!str_ok(upload_id, STORE_UPLOAD_ID_MAX) || !object_ok(obj))
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_UPLOAD_COMPLETE, .u.upload_complete = {upload_id, obj, displaced}};
+    int res = store_run(s, &req);
+    if (displaced == &local)
+        store_cleanup_list_free(&local);
+    return res;
+}
+
+int store_upload_abort(struct store *s, const char *upload_id)
+{
+    if (!str_ok(upload_id, STORE_UPLOAD_ID_MAX))
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_UPLOAD_ABORT, .u.upload = {upload_id, NULL}};
+    return store_run(s, &req);
+}
+
+int store_uploads_list(struct store *s, const struct store_upload_query *q, struct store_upload_list *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!q || !str_ok(q->bucket, STORE_BUCKET_MAX) || q->max_uploads > UPLOADS_LIST_MAX)
+        return -EINVAL;
+    /* Implementations see "" rather than NULL; an upload_id_marker without a key_marker is ignored, as S3 does. */
+    struct store_upload_query norm = {
+        .bucket = q->bucket,
+        .prefix = q->prefix ? q->prefix : "",
+        .delimiter = q->delimiter ? q->delimiter : "",
+        .key_marker = q->key_marker ? q->key_marker : "",
+        .upload_id_marker = q->upload_id_marker ? q->upload_id_marker : "",
+        .max_uploads = q->max_uploads,
+    };
+    if (!norm.key_marker[0])
+        norm.upload_id_marker = "";
+    if (strlen(norm.prefix) > STORE_KEY_MAX || strlen(norm.delimiter) > STORE_KEY_MAX ||
+        strlen(norm.key_marker) > STORE_KEY_MAX || strlen(norm.upload_id_marker) > STORE_UPLOAD_ID_MAX)
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_UPLOADS_LIST, .u.uploads_list = {&norm, out}};
+    return store_run(s, &req);
+}
+
+void store_upload_list_free(struct store_upload_list *l)
 {
     store_arena_free(l->mem);
     memset(l, 0, sizeof(*l));

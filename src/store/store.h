@@ -256,8 +256,8 @@ struct store_upload_query {
     const char *bucket;
     const char *prefix;           /* NULL or "" = all */
     const char *delimiter;        /* NULL or "" = no grouping */
-    const char *key_marker;       /* uploads with keys after it, or with this key and ids after upload_id_marker */
-    const char *upload_id_marker; /* only with key_marker */
+    const char *key_marker;       /* uploads with keys after it, or with this key listed after upload_id_marker's */
+    const char *upload_id_marker; /* only with key_marker (ignored without one, as S3 does) */
     size_t max_uploads;           /* most uploads + prefixes, 0..1000 */
 };
 struct store_upload_list {

@@ -19,7 +19,15 @@ enum store_req_kind {
     STORE_REQ_OBJECT_GET,
     STORE_REQ_OBJECT_COMMIT,
     STORE_REQ_OBJECT_DELETE,
+    STORE_REQ_OBJECT_SET_TAGGING,
     STORE_REQ_LIST_OBJECTS,
+    STORE_REQ_UPLOAD_CREATE,
+    STORE_REQ_UPLOAD_GET,
+    STORE_REQ_PART_PUT,
+    STORE_REQ_PARTS_LIST,
+    STORE_REQ_UPLOAD_COMPLETE,
+    STORE_REQ_UPLOAD_ABORT,
+    STORE_REQ_UPLOADS_LIST,
     STORE_REQ_INTENT_CREATE,
     STORE_REQ_INTENT_DROP,
     STORE_REQ_INTENTS_OLDER,
@@ -55,9 +63,40 @@ struct store_req {
             struct store_cleanup_list *displaced;
         } object_delete;
         struct {
+            const char *bucket, *key, *tagging;
+        } object_tagging;
+        struct {
             const struct store_list_query *q; /* prefix, delimiter, start_after never NULL here ("" instead) */
             struct store_list *out;
         } list;
+        struct {
+            const struct store_upload *up;
+        } upload_create;
+        struct {
+            const char *id;
+            struct store_upload *out; /* get only */
+        } upload;
+        struct {
+            const char *upload_id;
+            const struct store_part *p;
+        } part_put;
+        struct {
+            const char *upload_id;
+            int after_number;
+            size_t max;
+            struct store_part_list *out;
+        } parts_list;
+        struct {
+            const char *upload_id;
+            const struct store_object *obj;
+            struct store_cleanup_list *displaced;
+        } upload_complete;
+        struct {
+            /* prefix, delimiter, key_marker, upload_id_marker never NULL here ("" instead); upload_id_marker is ""
+             * when key_marker is */
+            const struct store_upload_query *q;
+            struct store_upload_list *out;
+        } uploads_list;
         struct {
             const struct store_intent *in;
             int64_t *id;

@@ -329,6 +329,70 @@ static void test_conditional(void)
     cleanup_drain();
 }
 
+static void test_tagging(void)
+{
+    cleanup_drain();
+    static const struct store_meta meta[] = {{"x-amz-meta-a", "1"}};
+    struct store_copy c = {.backend = "A", .backend_key = "tag/k", .size = 10};
+    struct store_object o = mkobj("tag", "k", "\"etag-t\"", &c, 1);
+    o.tagging = "a=1";
+    o.content_type = "text/plain";
+    o.meta = meta;
+    o.n_meta = 1;
+    o.modified_ms = 5000;
+    CHECK_EQ(store_object_commit(st, 0, &o, NULL), 0);
+    CHECK_EQ(put("tag", "other", "e", "A", "tag/other"), 0);
+
+    struct store_object g;
+    CHECK_EQ(store_object_set_tagging(st, "tag", "k", "b=2&c=%203"), 0);
+    CHECK_EQ(store_object_get(st, "tag", "k", &g), 0);
+    CHECK_SEQ(g.tagging, "b=2&c=%203");
+    /* Only the tag set changes: the version, its time and everything else stay. */
+    CHECK_SEQ(g.etag, "\"etag-t\"");
+    CHECK_EQ(g.modified_ms, 5000);
+    CHECK_EQ(g.created_ms, 5000);
+    CHECK_EQ(g.size, 10);
+    CHECK_SEQ(g.content_type, "text/plain");
+    CHECK_EQ(g.n_meta, 1);
+    CHECK_EQ(g.n_copies, 1);
+    if (g.n_copies == 1)
+        CHECK_SEQ(g.copies[0].backend_key, "tag/k");
+    store_object_free(&g);
+
+    /* "" is an empty tag set, not none; NULL removes it. */
+    CHECK_EQ(store_object_set_tagging(st, "tag", "k", ""), 0);
+    CHECK_EQ(store_object_get(st, "tag", "k", &g), 0);
+    CHECK(g.tagging != NULL);
+    CHECK_SEQ(g.tagging, "");
+    store_object_free(&g);
+    CHECK_EQ(store_object_set_tagging(st, "tag", "k", NULL), 0);
+    CHECK_EQ(store_object_get(st, "tag", "k", &g), 0);
+    CHECK(g.tagging == NULL);
+    CHECK_EQ(g.modified_ms, 5000);
+    store_object_free(&g);
+
+    /* The neighbour keeps its own (none). */
+    CHECK_EQ(store_object_set_tagging(st, "tag", "k", "x=y"), 0);
+    CHECK_EQ(store_object_get(st, "tag", "other", &g), 0);
+    CHECK(g.tagging == NULL);
+    store_object_free(&g);
+
+    CHECK_EQ(store_object_set_tagging(st, "tag", "missing", "a=1"), -ENOENT);
+    CHECK_EQ(store_object_set_tagging(st, "tag2", "k", "a=1"), -ENOENT);
+    CHECK_EQ(store_object_get(st, "tag", "missing", &g), -ENOENT); /* and it was not created */
+    CHECK_EQ(store_object_set_tagging(st, "", "k", "a=1"), -EINVAL);
+    CHECK_EQ(store_object_set_tagging(st, "tag", NULL, NULL), -EINVAL);
+
+    /* Retagging displaced no copy. */
+    struct store_cleanup_list due;
+    CHECK_EQ(store_cleanup_due(st, INT64_MAX, 100, &due), 0);
+    CHECK_EQ(due.n, 0);
+    store_cleanup_list_free(&due);
+    CHECK_EQ(store_object_delete(st, "tag", "k", NULL), 0);
+    CHECK_EQ(store_object_delete(st, "tag", "other", NULL), 0);
+    cleanup_drain();
+}
+
 static void test_intents(void)
 {
     struct store_intent_list il;
@@ -648,6 +712,760 @@ static void test_list(void)
     store_list_free(&l);
 }
 
+/* --- multipart uploads ----------------------------------------------------------------------------------------- */
+
+/* An upload of bucket/key without headers; its backend key is its id. */
+static struct store_upload mkupload(const char *id, const char *bucket, const char *key)
+{
+    return (struct store_upload){.id = id, .owner = "AKIDU", .backend = "A", .backend_key = id,
+                                 .backend_upload_id = "native-1", .obj = {.bucket = bucket, .key = key}};
+}
+
+static int upload_new(const char *id, const char *bucket, const char *key)
+{
+    struct store_upload up = mkupload(id, bucket, key);
+    return store_upload_create(st, &up);
+}
+
+static int part_put(const char *id, int number, int64_t size, const char *etag)
+{
+    struct store_part p = {.number = number, .size = size, .etag = etag, .backend_etag = etag};
+    return store_part_put(st, id, &p);
+}
+
+static size_t parts_count(const char *id)
+{
+    struct store_part_list pl;
+    if (store_parts_list(st, id, 0, STORE_PART_NUMBER_MAX, &pl) != 0)
+        return SIZE_MAX;
+    size_t n = pl.n;
+    store_part_list_free(&pl);
+    return n;
+}
+
+static void test_upload_create_get(void)
+{
+    static const struct store_meta meta[] = {
+        {"x-amz-meta-zeta", "last name first"},
+        {"x-amz-meta-alpha", ""},
+        {"x-amz-meta-日本", "東京 🌸"},
+        {"x-amz-meta-zeta", "again"},
+    };
+    struct store_upload up = {
+        .id = "u-full", .owner = "AKIDFULL", .backend = "s3-eu", .backend_key = "mp/photos/cat.jpg.v7",
+        .backend_upload_id = "VXBsb2FkIElEIGZvciA2aWWpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA",
+        .created_ms = 42, /* ignored */
+        .obj = {.bucket = "mp", .key = "photos/cat.jpg", .checksum_algorithm = "CRC32", .checksum_type = "COMPOSITE",
+                .content_type = "image/jpeg", .content_encoding = "", .content_disposition = "inline",
+                .content_language = NULL, .cache_control = "", .expires = "Thu, 01 Dec 1994 16:00:00 GMT",
+                .meta = meta, .n_meta = 4, .tagging = "", .storage_class = "GLACIER_IR"},
+    };
+    int64_t t0 = wall_ms();
+    CHECK_EQ(store_upload_create(st, &up), 0);
+
+    struct store_upload g;
+    CHECK_EQ(store_upload_get(st, "u-full", &g), 0);
+    CHECK_SEQ(g.id, "u-full");
+    CHECK_SEQ(g.owner, "AKIDFULL");
+    CHECK_SEQ(g.backend, "s3-eu");
+    CHECK_SEQ(g.backend_key, "mp/photos/cat.jpg.v7");
+    CHECK_SEQ(g.backend_upload_id, up.backend_upload_id);
+    CHECK(g.created_ms >= t0 && g.created_ms <= wall_ms());
+    CHECK(g.mem != NULL && g.obj.mem == NULL);
+    const struct store_object *o = &g.obj;
+    CHECK_SEQ(o->bucket, "mp");
+    CHECK_SEQ(o->key, "photos/cat.jpg");
+    CHECK_SEQ(o->checksum_algorithm, "CRC32");
+    CHECK_SEQ(o->checksum_type, "COMPOSITE");
+    CHECK(o->checksum_value == NULL && o->etag == NULL && o->copies == NULL && o->n_copies == 0);
+    CHECK_SEQ(o->content_type, "image/jpeg");
+    CHECK(o->content_encoding != NULL);
+    CHECK_SEQ(o->content_encoding, "");
+    CHECK_SEQ(o->content_disposition, "inline");
+    CHECK(o->content_language == NULL);
+    CHECK(o->cache_control != NULL);
+    CHECK_SEQ(o->cache_control, "");
+    CHECK_SEQ(o->expires, up.obj.expires);
+    CHECK(o->tagging != NULL);
+    CHECK_SEQ(o->tagging, "");
+    CHECK_SEQ(o->storage_class, "GLACIER_IR");
+    CHECK_EQ(o->n_meta, 4);
+    for (size_t i = 0; i < o->n_meta && i < 4; i++) {
+        CHECK_SEQ(o->meta[i].name, meta[i].name);
+        CHECK_SEQ(o->meta[i].value, meta[i].value);
+    }
+    store_upload_free(&g);
+    store_upload_free(&g); /* freeing twice is fine */
+
+    /* Absent headers come back NULL. */
+    CHECK_EQ(upload_new("u-bare", "mp", "bare"), 0);
+    CHECK_EQ(store_upload_get(st, "u-bare", &g), 0);
+    o = &g.obj;
+    CHECK(o->checksum_algorithm == NULL && o->checksum_type == NULL && o->content_type == NULL);
+    CHECK(o->content_encoding == NULL && o->content_disposition == NULL && o->content_language == NULL);
+    CHECK(o->cache_control == NULL && o->expires == NULL && o->tagging == NULL && o->storage_class == NULL);
+    CHECK(o->meta == NULL && o->n_meta == 0);
+    CHECK_SEQ(o->key, "bare");
+    CHECK_SEQ(g.backend_upload_id, "native-1");
+    store_upload_free(&g);
+
+    /* Ids are unique whatever the object; the first upload is untouched. */
+    CHECK_EQ(upload_new("u-full", "mp2", "other"), -EEXIST);
+    CHECK_EQ(store_upload_get(st, "u-full", &g), 0);
+    CHECK_SEQ(g.obj.bucket, "mp");
+    CHECK_SEQ(g.owner, "AKIDFULL");
+    store_upload_free(&g);
+
+    /* Several uploads of one key may be in progress. */
+    CHECK_EQ(upload_new("u-bare2", "mp", "bare"), 0);
+
+    CHECK_EQ(store_upload_get(st, "u-missing", &g), -ENOENT);
+    CHECK(g.mem == NULL && g.id == NULL && g.obj.bucket == NULL);
+    CHECK_EQ(store_object_get(st, "mp", "photos/cat.jpg", &(struct store_object){0}), -ENOENT); /* no object yet */
+
+    CHECK_EQ(store_upload_abort(st, "u-full"), 0);
+    CHECK_EQ(store_upload_abort(st, "u-bare"), 0);
+    CHECK_EQ(store_upload_abort(st, "u-bare2"), 0);
+}
+
+static void test_upload_invalid(void)
+{
+    char id_max[STORE_UPLOAD_ID_MAX + 1], id_long[STORE_UPLOAD_ID_MAX + 2];
+    memset(id_max, 'i', sizeof(id_max) - 1);
+    id_max[sizeof(id_max) - 1] = 0;
+    memset(id_long, 'i', sizeof(id_long) - 1);
+    id_long[sizeof(id_long) - 1] = 0;
+    char long_key[STORE_KEY_MAX + 2];
+    memset(long_key, 'k', sizeof(long_key) - 1);
+    long_key[sizeof(long_key) - 1] = 0;
+
+    CHECK_EQ(store_upload_create(st, NULL), -EINVAL);
+    struct store_upload up = mkupload(id_long, "inv", "k");
+    CHECK_EQ(store_upload_create(st, &up), -EINVAL);
+    up = mkupload("", "inv", "k");
+    CHECK_EQ(store_upload_create(st, &up), -EINVAL);
+    up = mkupload(NULL, "inv", "k");
+    CHECK_EQ(store_upload_create(st, &up), -EINVAL);
+    up = mkupload("u-inv", "", "k");
+    CHECK_EQ(store_upload_create(st, &up), -EINVAL);
+    up = mkupload("u-inv", "inv", long_key);
+    CHECK_EQ(store_upload_create(st, &up), -EINVAL);
+    up = mkupload("u-inv", "inv", NULL);
+    CHECK_EQ(store_upload_create(st, &up), -EINVAL);
+    up = mkupload("u-inv", "inv", "k");
+    up.owner = NULL;
+    CHECK_EQ(store_upload_create(st, &up), -EINVAL);
+    up = mkupload("u-inv", "inv", "k");
+    up.backend = NULL;
+    CHECK_EQ(store_upload_create(st, &up), -EINVAL);
+    up = mkupload("u-inv", "inv", "k");
+    up.backend_key = "";
+    CHECK_EQ(store_upload_create(st, &up), -EINVAL);
+    up = mkupload("u-inv", "inv", "k");
+    up.backend_upload_id = NULL;
+    CHECK_EQ(store_upload_create(st, &up), -EINVAL);
+    up.backend_upload_id = id_long;
+    CHECK_EQ(store_upload_create(st, &up), -EINVAL);
+    up = mkupload("u-inv", "inv", "k");
+    up.obj.n_meta = 1; /* and no array */
+    CHECK_EQ(store_upload_create(st, &up), -EINVAL);
+    up.obj.meta = &(struct store_meta){"x-amz-meta-a", NULL};
+    CHECK_EQ(store_upload_create(st, &up), -EINVAL);
+    struct store_upload g;
+    CHECK_EQ(store_upload_get(st, "u-inv", &g), -ENOENT); /* none of these was recorded */
+    CHECK_EQ(store_upload_get(st, id_long, &g), -EINVAL);
+    CHECK_EQ(store_upload_get(st, NULL, &g), -EINVAL);
+
+    /* The longest id is fine, for ours and the backend's. */
+    up = mkupload(id_max, "inv", "k");
+    up.backend_upload_id = id_max;
+    CHECK_EQ(store_upload_create(st, &up), 0);
+    CHECK_EQ(store_upload_get(st, id_max, &g), 0);
+    CHECK_SEQ(g.backend_upload_id, id_max);
+    store_upload_free(&g);
+
+    /* Parts: number 1..STORE_PART_NUMBER_MAX, size >= 0, both ETags. */
+    struct store_part p = {.number = 0, .size = 1, .etag = "e", .backend_etag = "b"};
+    CHECK_EQ(store_part_put(st, id_max, &p), -EINVAL);
+    p.number = STORE_PART_NUMBER_MAX + 1;
+    CHECK_EQ(store_part_put(st, id_max, &p), -EINVAL);
+    p.number = -1;
+    CHECK_EQ(store_part_put(st, id_max, &p), -EINVAL);
+    p.number = 1;
+    p.size = -1;
+    CHECK_EQ(store_part_put(st, id_max, &p), -EINVAL);
+    p.size = 1;
+    p.etag = NULL;
+    CHECK_EQ(store_part_put(st, id_max, &p), -EINVAL);
+    p.etag = "e";
+    p.backend_etag = NULL;
+    CHECK_EQ(store_part_put(st, id_max, &p), -EINVAL);
+    p.backend_etag = "b";
+    CHECK_EQ(store_part_put(st, id_long, &p), -EINVAL);
+    CHECK_EQ(store_part_put(st, "", &p), -EINVAL);
+    CHECK_EQ(store_part_put(st, id_max, NULL), -EINVAL);
+    CHECK_EQ(parts_count(id_max), 0);
+
+    struct store_part_list pl;
+    CHECK_EQ(store_parts_list(st, id_max, 0, 0, &pl), -EINVAL);
+    CHECK_EQ(store_parts_list(st, id_max, 0, STORE_PART_NUMBER_MAX + 1, &pl), -EINVAL);
+    CHECK_EQ(store_parts_list(st, id_max, -1, 10, &pl), -EINVAL);
+    CHECK_EQ(store_parts_list(st, id_max, STORE_PART_NUMBER_MAX + 1, 10, &pl), -EINVAL);
+    CHECK_EQ(store_parts_list(st, id_long, 0, 10, &pl), -EINVAL);
+    CHECK(pl.v == NULL && pl.n == 0 && pl.mem == NULL);
+
+    struct store_copy c = {.backend = "A", .backend_key = "inv/k", .size = 1};
+    struct store_object o = mkobj("inv", "k", "e", &c, 0); /* no copy */
+    CHECK_EQ(store_upload_complete(st, id_max, &o, NULL), -EINVAL);
+    o.n_copies = 1;
+    CHECK_EQ(store_upload_complete(st, id_long, &o, NULL), -EINVAL);
+    CHECK_EQ(store_upload_complete(st, id_max, NULL, NULL), -EINVAL);
+    CHECK_EQ(store_upload_abort(st, id_long), -EINVAL);
+    CHECK_EQ(store_upload_abort(st, NULL), -EINVAL);
+    CHECK_EQ(store_upload_get(st, id_max, &g), 0); /* still there */
+    store_upload_free(&g);
+
+    struct store_upload_list ul;
+    CHECK_EQ(store_uploads_list(st, NULL, &ul), -EINVAL);
+    CHECK_EQ(store_uploads_list(st, &(struct store_upload_query){.bucket = "inv", .max_uploads = 1001}, &ul), -EINVAL);
+    CHECK_EQ(store_uploads_list(st, &(struct store_upload_query){.bucket = "", .max_uploads = 10}, &ul), -EINVAL);
+    CHECK_EQ(store_uploads_list(st, &(struct store_upload_query){.bucket = "inv", .prefix = long_key, .max_uploads = 10},
+                                &ul),
+             -EINVAL);
+    CHECK_EQ(store_uploads_list(
+                 st, &(struct store_upload_query){.bucket = "inv", .key_marker = long_key, .max_uploads = 10}, &ul),
+             -EINVAL);
+    CHECK_EQ(store_uploads_list(st,
+                                &(struct store_upload_query){.bucket = "inv", .key_marker = "k",
+                                                             .upload_id_marker = id_long, .max_uploads = 10},
+                                &ul),
+             -EINVAL);
+    CHECK(ul.v == NULL && ul.n == 0 && ul.mem == NULL);
+    CHECK_EQ(store_uploads_list(st, &(struct store_upload_query){.bucket = "inv", .max_uploads = 1000}, &ul), 0);
+    CHECK_EQ(ul.n, 1);
+    store_upload_list_free(&ul);
+    CHECK_EQ(store_upload_abort(st, id_max), 0);
+}
+
+static void test_parts(void)
+{
+    CHECK_EQ(upload_new("u-parts", "mp", "parts"), 0);
+    CHECK_EQ(upload_new("u-parts2", "mp", "parts"), 0);
+    int64_t t0 = wall_ms();
+    /* Put out of order; listed by number. */
+    struct store_part p3 = {.number = 3, .size = 5, .etag = "\"e3\"", .checksum_value = "AAAAAA==",
+                            .backend_etag = "b3", .modified_ms = 7};
+    struct store_part p1 = {.number = 1, .size = 5242880, .etag = "\"e1\"", .backend_etag = "b1"};
+    struct store_part p2 = {.number = 2, .size = 5242880, .etag = "\"e2\"", .checksum_value = "", .backend_etag = ""};
+    CHECK_EQ(store_part_put(st, "u-parts", &p3), 0);
+    CHECK_EQ(store_part_put(st, "u-parts", &p1), 0);
+    CHECK_EQ(store_part_put(st, "u-parts", &p2), 0);
+    CHECK_EQ(part_put("u-parts2", 1, 1, "\"other\""), 0); /* another upload's part 1 */
+
+    struct store_part_list pl;
+    CHECK_EQ(store_parts_list(st, "u-parts", 0, STORE_PART_NUMBER_MAX, &pl), 0);
+    CHECK_EQ(pl.n, 3);
+    CHECK(!pl.truncated);
+    if (pl.n == 3) {
+        CHECK_EQ(pl.v[0].number, 1);
+        CHECK_EQ(pl.v[0].size, 5242880);
+        CHECK_SEQ(pl.v[0].etag, "\"e1\"");
+        CHECK(pl.v[0].checksum_value == NULL);
+        CHECK_SEQ(pl.v[0].backend_etag, "b1");
+        CHECK_EQ(pl.v[1].number, 2);
+        CHECK(pl.v[1].checksum_value != NULL);
+        CHECK_SEQ(pl.v[1].checksum_value, "");
+        CHECK_SEQ(pl.v[1].backend_etag, "");
+        CHECK_EQ(pl.v[2].number, 3);
+        CHECK_EQ(pl.v[2].size, 5);
+        CHECK_SEQ(pl.v[2].checksum_value, "AAAAAA==");
+        CHECK_SEQ(pl.v[2].backend_etag, "b3");
+        CHECK(pl.v[2].modified_ms >= t0 && pl.v[2].modified_ms <= wall_ms()); /* set by the store */
+    }
+    store_part_list_free(&pl);
+    store_part_list_free(&pl);
+
+    /* A part with the same number replaces the earlier one, every field. */
+    struct store_part p2b = {.number = 2, .size = 7, .etag = "\"e2b\"", .backend_etag = "b2b"};
+    CHECK_EQ(store_part_put(st, "u-parts", &p2b), 0);
+    CHECK_EQ(store_parts_list(st, "u-parts", 1, 1, &pl), 0);
+    CHECK_EQ(pl.n, 1);
+    CHECK(pl.truncated); /* part 3 follows */
+    if (pl.n == 1) {
+        CHECK_EQ(pl.v[0].number, 2);
+        CHECK_EQ(pl.v[0].size, 7);
+        CHECK_SEQ(pl.v[0].etag, "\"e2b\"");
+        CHECK(pl.v[0].checksum_value == NULL);
+        CHECK_SEQ(pl.v[0].backend_etag, "b2b");
+    }
+    store_part_list_free(&pl);
+    CHECK_EQ(parts_count("u-parts"), 3);
+
+    /* Pages: after_number and max. */
+    static const struct {
+        int after;
+        size_t max, n;
+        int first;
+        bool truncated;
+    } pages[] = {
+        {0, 2, 2, 1, true}, {2, 2, 1, 3, false}, {0, 3, 3, 1, false}, {3, 10, 0, 0, false}, {1, 1, 1, 2, true},
+        {0, 1, 1, 1, true}, {2, 1, 1, 3, false},
+    };
+    for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+        CHECK_EQ(store_parts_list(st, "u-parts", pages[i].after, pages[i].max, &pl), 0);
+        CHECK_EQ(pl.n, pages[i].n);
+        CHECK_EQ(pl.truncated, pages[i].truncated);
+        if (pl.n)
+            CHECK_EQ(pl.v[0].number, pages[i].first);
+        store_part_list_free(&pl);
+    }
+
+    /* The highest number; and after it nothing. */
+    CHECK_EQ(part_put("u-parts", STORE_PART_NUMBER_MAX, 1, "\"last\""), 0);
+    CHECK_EQ(store_parts_list(st, "u-parts", 3, 1, &pl), 0);
+    CHECK_EQ(pl.n, 1);
+    CHECK(!pl.truncated);
+    if (pl.n == 1)
+        CHECK_EQ(pl.v[0].number, STORE_PART_NUMBER_MAX);
+    store_part_list_free(&pl);
+    CHECK_EQ(store_parts_list(st, "u-parts", STORE_PART_NUMBER_MAX, 10, &pl), 0);
+    CHECK(pl.n == 0 && !pl.truncated);
+    store_part_list_free(&pl);
+    CHECK_EQ(parts_count("u-parts2"), 1);
+
+    /* No upload: no part. */
+    CHECK_EQ(part_put("u-none", 1, 1, "\"x\""), -ENOENT);
+    CHECK_EQ(store_parts_list(st, "u-none", 0, 10, &pl), -ENOENT);
+    CHECK(pl.v == NULL && pl.n == 0 && pl.mem == NULL);
+    /* An upload without parts lists none. */
+    CHECK_EQ(upload_new("u-parts3", "mp", "parts"), 0);
+    CHECK_EQ(store_parts_list(st, "u-parts3", 0, 10, &pl), 0);
+    CHECK(pl.n == 0 && !pl.truncated);
+    store_part_list_free(&pl);
+
+    CHECK_EQ(store_upload_abort(st, "u-parts"), 0);
+    CHECK_EQ(store_upload_abort(st, "u-parts2"), 0);
+    CHECK_EQ(store_upload_abort(st, "u-parts3"), 0);
+}
+
+static void test_upload_complete(void)
+{
+    cleanup_drain();
+    /* The version the upload replaces. */
+    struct store_copy v1[] = {{.backend = "A", .backend_key = "mpc/big.v1", .size = 3},
+                              {.backend = "B", .backend_key = "mpc/big.v1", .size = 3}};
+    struct store_object o = mkobj("mpc", "big", "etag-v1", v1, 2);
+    o.modified_ms = 1000;
+    CHECK_EQ(store_object_commit(st, 0, &o, NULL), 0);
+
+    static const struct store_meta meta[] = {{"x-amz-meta-k", "v"}, {"x-amz-meta-e", ""}};
+    struct store_upload up = mkupload("u-c1", "mpc", "big");
+    up.backend_key = "mpc/big.c1";
+    up.obj.content_type = "video/mp4";
+    up.obj.content_language = "";
+    up.obj.meta = meta;
+    up.obj.n_meta = 2;
+    up.obj.checksum_algorithm = "CRC32C";
+    up.obj.checksum_type = "COMPOSITE";
+    CHECK_EQ(store_upload_create(st, &up), 0);
+    CHECK_EQ(part_put("u-c1", 1, 5, "\"p1\""), 0);
+    CHECK_EQ(part_put("u-c1", 2, 3, "\"p2\""), 0);
+
+    /* The object as the caller builds it from the upload and its parts. */
+    struct store_upload fetched, g;
+    CHECK_EQ(store_upload_get(st, "u-c1", &fetched), 0);
+    struct store_copy c[] = {{.backend = "A", .backend_key = "mpc/big.c1", .size = 8}};
+    struct store_object done = fetched.obj; /* borrows fetched's strings */
+    done.size = 8;
+    done.etag = "\"abc-2\"";
+    done.checksum_value = "AAAAAA==-2";
+    done.copies = c;
+    done.n_copies = 1;
+    struct store_cleanup_list d;
+    int64_t t0 = wall_ms();
+    CHECK_EQ(store_upload_complete(st, "u-c1", &done, &d), 0);
+    CHECK_EQ(d.n, 2);
+    CHECK(cleanup_find(&d, "A", "mpc/big.v1") && cleanup_find(&d, "B", "mpc/big.v1"));
+    for (size_t i = 0; i < d.n; i++) {
+        CHECK_SEQ(d.v[i].reason, "overwrite");
+        CHECK(d.v[i].next_attempt_ms >= t0 + STORE_CLEANUP_GRACE_MS);
+        CHECK_EQ(d.v[i].size, 3);
+    }
+
+    struct store_object obj;
+    CHECK_EQ(store_object_get(st, "mpc", "big", &obj), 0);
+    CHECK_SEQ(obj.etag, "\"abc-2\"");
+    CHECK_EQ(obj.size, 8);
+    CHECK_SEQ(obj.content_type, "video/mp4");
+    CHECK_SEQ(obj.content_language, "");
+    CHECK(obj.content_encoding == NULL);
+    CHECK_SEQ(obj.checksum_algorithm, "CRC32C");
+    CHECK_SEQ(obj.checksum_value, "AAAAAA==-2");
+    CHECK_SEQ(obj.checksum_type, "COMPOSITE");
+    CHECK_EQ(obj.n_meta, 2);
+    if (obj.n_meta == 2) {
+        CHECK_SEQ(obj.meta[0].name, "x-amz-meta-k");
+        CHECK_SEQ(obj.meta[1].value, "");
+    }
+    CHECK_EQ(obj.n_copies, 1);
+    if (obj.n_copies == 1)
+        CHECK_SEQ(obj.copies[0].backend_key, "mpc/big.c1");
+    CHECK_EQ(obj.created_ms, 1000); /* the key's first write */
+    CHECK(obj.modified_ms >= t0 && obj.modified_ms <= wall_ms());
+    store_object_free(&obj);
+
+    /* The upload and its parts are gone: every later call on it says so. */
+    CHECK_EQ(store_upload_get(st, "u-c1", &g), -ENOENT);
+    struct store_part_list pl;
+    CHECK_EQ(store_parts_list(st, "u-c1", 0, 10, &pl), -ENOENT);
+    CHECK_EQ(part_put("u-c1", 3, 1, "\"late\""), -ENOENT);
+    CHECK_EQ(store_upload_complete(st, "u-c1", &done, NULL), -ENOENT);
+    CHECK_EQ(store_upload_abort(st, "u-c1"), -ENOENT);
+    store_upload_free(&fetched);
+
+    /* The displaced copies are queued (due after the grace period); the new one is not. */
+    struct store_cleanup_list due;
+    CHECK_EQ(store_cleanup_due(st, INT64_MAX, 100, &due), 0);
+    CHECK_EQ(due.n, 2);
+    for (size_t i = 0; i < d.n; i++)
+        CHECK(cleanup_find(&due, d.v[i].backend, d.v[i].backend_key) != NULL);
+    CHECK(cleanup_find(&due, "A", "mpc/big.c1") == NULL);
+    store_cleanup_list_free(&due);
+    store_cleanup_list_free(&d);
+    cleanup_drain();
+
+    /* A missing upload changes nothing: the object and the queue stay. */
+    struct store_copy c2[] = {{.backend = "C", .backend_key = "mpc/big.none", .size = 1}};
+    struct store_object other = mkobj("mpc", "big", "etag-none", c2, 1);
+    CHECK_EQ(store_upload_complete(st, "u-none", &other, &d), -ENOENT);
+    CHECK(d.n == 0 && d.v == NULL && d.mem == NULL);
+    CHECK_EQ(store_object_get(st, "mpc", "big", &obj), 0);
+    CHECK_SEQ(obj.etag, "\"abc-2\"");
+    if (obj.n_copies == 1)
+        CHECK_SEQ(obj.copies[0].backend_key, "mpc/big.c1");
+    store_object_free(&obj);
+    CHECK_EQ(store_cleanup_due(st, INT64_MAX, 100, &due), 0);
+    CHECK_EQ(due.n, 0);
+    store_cleanup_list_free(&due);
+
+    /* obj must name the upload's bucket and key; refused, the upload and its parts stay and nothing is written. */
+    CHECK_EQ(upload_new("u-c2", "mpc", "small"), 0);
+    CHECK_EQ(part_put("u-c2", 1, 1, "\"q1\""), 0);
+    CHECK_EQ(store_upload_complete(st, "u-c2", &other, &d), -EINVAL); /* key "big" */
+    CHECK(d.n == 0 && d.mem == NULL);
+    other.bucket = "mpc2";
+    other.key = "small";
+    CHECK_EQ(store_upload_complete(st, "u-c2", &other, &d), -EINVAL); /* bucket "mpc2" */
+    CHECK_EQ(store_object_get(st, "mpc", "big", &obj), 0);
+    CHECK_SEQ(obj.etag, "\"abc-2\"");
+    store_object_free(&obj);
+    CHECK_EQ(store_object_get(st, "mpc2", "small", &obj), -ENOENT);
+    CHECK_EQ(store_object_get(st, "mpc", "small", &obj), -ENOENT);
+    CHECK_EQ(parts_count("u-c2"), 1);
+    CHECK_EQ(store_cleanup_due(st, INT64_MAX, 100, &due), 0);
+    CHECK_EQ(due.n, 0);
+    store_cleanup_list_free(&due);
+
+    /* Without a displaced output; a first version displaces nothing. */
+    other = mkobj("mpc", "small", "etag-small", c2, 1);
+    CHECK_EQ(store_upload_complete(st, "u-c2", &other, NULL), 0);
+    CHECK_EQ(store_object_get(st, "mpc", "small", &obj), 0);
+    CHECK_SEQ(obj.etag, "etag-small");
+    store_object_free(&obj);
+    CHECK_EQ(store_upload_get(st, "u-c2", &g), -ENOENT);
+
+    /* Completing over a version whose copy it reuses in place displaces only the others (as a commit does). */
+    CHECK_EQ(upload_new("u-c3", "mpc", "small"), 0);
+    struct store_copy c3[] = {{.backend = "C", .backend_key = "mpc/big.none", .size = 2},
+                              {.backend = "D", .backend_key = "mpc/small.c3", .size = 2}};
+    other = mkobj("mpc", "small", "etag-small-3", c3, 2);
+    CHECK_EQ(store_upload_complete(st, "u-c3", &other, &d), 0);
+    CHECK_EQ(d.n, 0);
+    store_cleanup_list_free(&d);
+
+    CHECK_EQ(store_object_delete(st, "mpc", "big", NULL), 0);
+    CHECK_EQ(store_object_delete(st, "mpc", "small", NULL), 0);
+    cleanup_drain();
+}
+
+static void test_upload_abort(void)
+{
+    CHECK_EQ(upload_new("u-a1", "mpa", "k"), 0);
+    CHECK_EQ(upload_new("u-a2", "mpa", "k"), 0);
+    for (int i = 1; i <= 2; i++) {
+        CHECK_EQ(part_put("u-a1", i, 1, "\"a1\""), 0);
+        CHECK_EQ(part_put("u-a2", i, 1, "\"a2\""), 0);
+    }
+    CHECK_EQ(store_upload_abort(st, "u-a1"), 0);
+    struct store_upload g;
+    CHECK_EQ(store_upload_get(st, "u-a1", &g), -ENOENT);
+    CHECK_EQ(parts_count("u-a1"), SIZE_MAX); /* -ENOENT */
+    CHECK_EQ(part_put("u-a1", 3, 1, "\"late\""), -ENOENT);
+    CHECK_EQ(store_upload_abort(st, "u-a1"), -ENOENT);
+    /* The other upload of the key keeps its parts; nothing was committed. */
+    CHECK_EQ(parts_count("u-a2"), 2);
+    CHECK_EQ(store_object_get(st, "mpa", "k", &(struct store_object){0}), -ENOENT);
+    CHECK_EQ(store_upload_abort(st, "u-a2"), 0);
+    CHECK_EQ(store_upload_abort(st, "u-never"), -ENOENT);
+}
+
+/* An upload's backend key is spoken for until Complete or Abort, as a pending intent's is. */
+static void test_upload_reserves_backend_key(void)
+{
+    cleanup_drain();
+    CHECK_EQ(upload_new("u-r", "mpr", "k"), 0); /* backend A, backend key "u-r" */
+    struct store_cleanup in = {.backend = "A", .backend_key = "u-r", .size = -1, .reason = "stale"};
+    int64_t id;
+    CHECK_EQ(store_cleanup_add(st, &in, &id), 0);
+    struct store_cleanup_list due;
+    CHECK_EQ(store_cleanup_due(st, INT64_MAX, 100, &due), 0);
+    CHECK(cleanup_find(&due, "A", "u-r") == NULL);
+    store_cleanup_list_free(&due);
+    CHECK_EQ(store_upload_abort(st, "u-r"), 0);
+    CHECK_EQ(store_cleanup_due(st, INT64_MAX, 100, &due), 0);
+    CHECK(cleanup_find(&due, "A", "u-r") != NULL);
+    store_cleanup_list_free(&due);
+    cleanup_drain();
+}
+
+/* Uploads listing: created one after the other (2 ms apart, so created_ms orders them within a key). Ids are
+ * chosen so that id order differs from creation order within key "b". */
+static const struct {
+    const char *id, *key;
+} ul_defs[] = {
+    {"u01", "b"},         {"u02", "a/c"},           {"z03", "b"},           {"a04", "b"},
+    {"u05", "a"},         {"u06", "a/b"},           {"u07", "photos/2024/x"}, {"u08", "photos/2025/y"},
+    {"u09", "q"},         {"u10", "a/c"},           {"u11", "é/x"},         {"u12", "a//"},
+    {"m13", "b"},         {"u14", "y\xff"},         {"u15", "a b"},         {"u16", "ab"},
+};
+enum { N_UL = sizeof(ul_defs) / sizeof(ul_defs[0]) };
+
+struct ul_item {
+    int up; /* index into ul_defs, or -1 for a prefix */
+    const char *s;
+    size_t len;
+};
+
+static int ul_cmp(const void *a, const void *b)
+{
+    int i = *(const int *)a, j = *(const int *)b, c = strcmp(ul_defs[i].key, ul_defs[j].key);
+    return c ? c : i - j;
+}
+
+/* The expected listing, by brute force over the uploads in (key, creation) order. */
+static size_t ul_ref(const int *sorted, const struct store_upload_query *q, struct ul_item *items)
+{
+    const char *p = q->prefix ? q->prefix : "", *d = q->delimiter ? q->delimiter : "";
+    const char *km = q->key_marker ? q->key_marker : "", *im = q->upload_id_marker && *km ? q->upload_id_marker : "";
+    int mark = -1; /* creation index of the marker upload */
+    for (int i = 0; i < N_UL; i++)
+        if (*im && strcmp(ul_defs[i].id, im) == 0 && strcmp(ul_defs[i].key, km) == 0)
+            mark = i;
+    size_t n = 0;
+    for (size_t s = 0; s < N_UL; s++) {
+        int i = sorted[s];
+        const char *k = ul_defs[i].key;
+        if (strncmp(k, p, strlen(p)) != 0)
+            continue;
+        const char *hit = *d ? strstr(k + strlen(p), d) : NULL;
+        if (hit) {
+            size_t len = (size_t)(hit - k) + strlen(d);
+            if (bytes_cmp(k, len, km, strlen(km)) <= 0)
+                continue;
+            if (n && items[n - 1].up < 0 && items[n - 1].len == len && memcmp(items[n - 1].s, k, len) == 0)
+                continue;
+            items[n++] = (struct ul_item){-1, k, len};
+            continue;
+        }
+        int c = strcmp(k, km);
+        if (c < 0 || (c == 0 && (!*im || i <= mark)))
+            continue;
+        items[n++] = (struct ul_item){i, k, strlen(k)};
+    }
+    return n;
+}
+
+static bool ul_item_is(const struct ul_item *it, const struct store_upload_list *l, size_t *u, size_t *p)
+{
+    if (it->up >= 0)
+        return *u < l->n && strcmp(l->v[*u].id, ul_defs[it->up].id) == 0 &&
+               strcmp(l->v[(*u)++].obj.key, ul_defs[it->up].key) == 0;
+    return *p < l->n_prefixes && strlen(l->prefixes[*p]) == it->len && memcmp(l->prefixes[(*p)++], it->s, it->len) == 0;
+}
+
+static bool ul_matches(const int *sorted, const struct store_upload_query *q)
+{
+    struct ul_item items[N_UL];
+    size_t n = ul_ref(sorted, q, items), take = n < q->max_uploads ? n : q->max_uploads;
+    struct store_upload_list l;
+    if (store_uploads_list(st, q, &l) != 0)
+        return false;
+    bool ok = l.truncated == (n > q->max_uploads) && l.n + l.n_prefixes == take;
+    size_t u = 0, p = 0;
+    for (size_t i = 0; ok && i < take; i++)
+        ok = ul_item_is(&items[i], &l, &u, &p);
+    if (ok && l.truncated && take) {
+        const struct ul_item *last = &items[take - 1];
+        ok = l.next_key_marker && strlen(l.next_key_marker) == last->len &&
+             memcmp(l.next_key_marker, last->s, last->len) == 0 &&
+             (last->up < 0 ? l.next_upload_id_marker == NULL
+                           : l.next_upload_id_marker && strcmp(l.next_upload_id_marker, ul_defs[last->up].id) == 0);
+    }
+    if (ok && (!l.truncated || !take))
+        ok = l.next_key_marker == NULL && l.next_upload_id_marker == NULL;
+    if (!ok)
+        fprintf(stderr, "    uploads listing differs: prefix \"%s\" delimiter \"%s\" key_marker \"%s\" "
+                        "upload_id_marker \"%s\" max %zu\n",
+                q->prefix, q->delimiter, q->key_marker, q->upload_id_marker, q->max_uploads);
+    store_upload_list_free(&l);
+    return ok;
+}
+
+/* Pages through with the next markers and checks the concatenation against the reference. */
+static bool ul_pages_match(const int *sorted, struct store_upload_query q)
+{
+    struct ul_item items[N_UL];
+    size_t n = ul_ref(sorted, &q, items), got = 0;
+    char km[STORE_KEY_MAX + 1], im[STORE_UPLOAD_ID_MAX + 1];
+    bool ok = true;
+    for (int pages = 0; ok && pages <= N_UL + 1; pages++) {
+        struct store_upload_list l;
+        if (store_uploads_list(st, &q, &l) != 0)
+            return false;
+        size_t u = 0, p = 0;
+        for (size_t i = 0; ok && i < l.n + l.n_prefixes; i++, got++)
+            ok = got < n && ul_item_is(&items[got], &l, &u, &p);
+        bool more = l.truncated;
+        if (more) {
+            snprintf(km, sizeof(km), "%s", l.next_key_marker);
+            snprintf(im, sizeof(im), "%s", l.next_upload_id_marker ? l.next_upload_id_marker : "");
+        }
+        store_upload_list_free(&l);
+        if (!more)
+            break;
+        q.key_marker = km;
+        q.upload_id_marker = im[0] ? im : NULL;
+    }
+    if (!ok || got != n)
+        fprintf(stderr, "    uploads pages differ: prefix \"%s\" delimiter \"%s\" max %zu\n", q.prefix, q.delimiter,
+                q.max_uploads);
+    return ok && got == n;
+}
+
+static void test_uploads_list(void)
+{
+    for (int i = 0; i < N_UL; i++) {
+        CHECK_EQ(upload_new(ul_defs[i].id, "ul", ul_defs[i].key), 0);
+        nanosleep(&(struct timespec){.tv_nsec = 2000000}, NULL);
+    }
+    /* A sibling bucket whose keys would interleave must not show. */
+    CHECK_EQ(upload_new("v01", "ul2", "a0"), 0);
+    CHECK_EQ(upload_new("v02", "ul2", "b"), 0);
+    CHECK_EQ(upload_new("v03", "uk", "b"), 0);
+    int sorted[N_UL];
+    for (int i = 0; i < N_UL; i++)
+        sorted[i] = i;
+    qsort(sorted, N_UL, sizeof(sorted[0]), ul_cmp);
+
+    /* Hand-checked: the uploads of "b" by creation, not by id; every field of an entry. */
+    struct store_upload_list l;
+    CHECK_EQ(store_uploads_list(st, &(struct store_upload_query){.bucket = "ul", .prefix = "b", .max_uploads = 1000},
+                                &l),
+             0);
+    CHECK_EQ(l.n, 4);
+    CHECK(l.n_prefixes == 0 && !l.truncated && l.next_key_marker == NULL && l.next_upload_id_marker == NULL);
+    if (l.n == 4) {
+        CHECK_SEQ(l.v[0].id, "u01");
+        CHECK_SEQ(l.v[1].id, "z03");
+        CHECK_SEQ(l.v[2].id, "a04");
+        CHECK_SEQ(l.v[3].id, "m13");
+        CHECK(l.v[0].created_ms < l.v[1].created_ms);
+        CHECK_SEQ(l.v[0].owner, "AKIDU");
+        CHECK_SEQ(l.v[0].backend, "A");
+        CHECK_SEQ(l.v[0].backend_key, "u01");
+        CHECK_SEQ(l.v[0].backend_upload_id, "native-1");
+        CHECK_SEQ(l.v[0].obj.bucket, "ul");
+        CHECK_SEQ(l.v[0].obj.key, "b");
+        CHECK(l.v[0].mem == NULL && l.v[0].obj.mem == NULL);
+    }
+    store_upload_list_free(&l);
+    store_upload_list_free(&l);
+
+    /* Hand-checked: a delimiter; prefixes count against max and a prefix as the last thing has no id marker. */
+    CHECK_EQ(store_uploads_list(st, &(struct store_upload_query){.bucket = "ul", .delimiter = "/", .max_uploads = 3},
+                                &l),
+             0);
+    CHECK_EQ(l.n, 2); /* a, "a b" */
+    CHECK_EQ(l.n_prefixes, 1);
+    CHECK(l.truncated);
+    if (l.n == 2 && l.n_prefixes == 1) {
+        CHECK_SEQ(l.v[0].obj.key, "a");
+        CHECK_SEQ(l.v[1].obj.key, "a b");
+        CHECK_SEQ(l.prefixes[0], "a/");
+        CHECK_SEQ(l.next_key_marker, "a/");
+        CHECK(l.next_upload_id_marker == NULL);
+    }
+    store_upload_list_free(&l);
+
+    /* Hand-checked: resuming inside key "b" after its second upload. */
+    CHECK_EQ(store_uploads_list(st,
+                                &(struct store_upload_query){.bucket = "ul", .key_marker = "b",
+                                                             .upload_id_marker = "z03", .max_uploads = 2},
+                                &l),
+             0);
+    CHECK_EQ(l.n, 2);
+    CHECK(l.truncated);
+    if (l.n == 2) {
+        CHECK_SEQ(l.v[0].id, "a04");
+        CHECK_SEQ(l.v[1].id, "m13");
+        CHECK_SEQ(l.next_key_marker, "b");
+        CHECK_SEQ(l.next_upload_id_marker, "m13");
+    }
+    store_upload_list_free(&l);
+
+    /* max 0: nothing, but whether anything would come. */
+    CHECK_EQ(store_uploads_list(st, &(struct store_upload_query){.bucket = "ul", .max_uploads = 0}, &l), 0);
+    CHECK(l.n == 0 && l.n_prefixes == 0 && l.truncated && l.next_key_marker == NULL);
+    store_upload_list_free(&l);
+    CHECK_EQ(store_uploads_list(st, &(struct store_upload_query){.bucket = "ul-empty", .max_uploads = 10}, &l), 0);
+    CHECK(l.n == 0 && l.n_prefixes == 0 && !l.truncated);
+    store_upload_list_free(&l);
+
+    /* Every combination against the reference, one page and paged through. An upload_id_marker is paired with
+     * its own key (one without a key_marker is ignored). */
+    static const char *const prefixes[] = {"", "a", "a/", "b", "photos/", "é", "y", "nothing"};
+    static const char *const delims[] = {"", "/", "b", " ", "\xff"};
+    static const struct {
+        const char *key, *id;
+    } markers[] = {
+        {"", ""},       {"a", ""},      {"a", "u05"},   {"b", ""},        {"b", "u01"},   {"b", "z03"},
+        {"b", "a04"},   {"b", "m13"},   {"a/", ""},     {"a/c", "u02"},   {"a/c", "u10"}, {"photos/", ""},
+        {"é/x", "u11"}, {"zzz", ""},    {"", "u01"},    {"a/b", "u06"},
+    };
+    static const size_t maxes[] = {0, 1, 2, 3, 1000};
+    int bad = 0, runs = 0;
+    for (size_t p = 0; p < sizeof(prefixes) / sizeof(prefixes[0]); p++)
+        for (size_t d = 0; d < sizeof(delims) / sizeof(delims[0]); d++)
+            for (size_t m = 0; m < sizeof(markers) / sizeof(markers[0]); m++)
+                for (size_t x = 0; x < sizeof(maxes) / sizeof(maxes[0]); x++) {
+                    struct store_upload_query q = {.bucket = "ul", .prefix = prefixes[p], .delimiter = delims[d],
+                                                   .key_marker = markers[m].key,
+                                                   .upload_id_marker = markers[m].id, .max_uploads = maxes[x]};
+                    bad += !ul_matches(sorted, &q);
+                    if (maxes[x] > 0)
+                        bad += !ul_pages_match(sorted, q);
+                    runs++;
+                }
+    CHECK_EQ(bad, 0);
+    CHECK(runs > 1000);
+
+    for (int i = 0; i < N_UL; i++)
+        CHECK_EQ(store_upload_abort(st, ul_defs[i].id), 0);
+    CHECK_EQ(store_upload_abort(st, "v01"), 0);
+    CHECK_EQ(store_upload_abort(st, "v02"), 0);
+    CHECK_EQ(store_upload_abort(st, "v03"), 0);
+}
+
 /* --- coroutines on ring threads ---------------------------------------------------------------------------------- */
 
 /* Runs fn(args[i]) as n coroutines on each of `threads` fresh ring threads (args laid out per thread). */
@@ -800,6 +1618,127 @@ static void test_concurrent_commits(void)
     CHECK_EQ(store_intents_older_than(st, INT64_MAX, 1000, &il), 0);
     CHECK_EQ(il.n, 0); /* used by commits or dropped after failures */
     store_intent_list_free(&il);
+    cleanup_drain();
+}
+
+/* Part puts from 200 coroutines on 2 ring threads, batched with each other: replacements of one number, puts to
+ * an aborted upload (which must fail alone, changing nothing) and four racing Completes of one upload (one wins). */
+struct part_writer {
+    int upload; /* index into cp_ids; -1: the aborted upload; -2: complete "u-race" */
+    int number;
+    char etag[16];
+    int res;
+    size_t displaced;
+};
+
+static const char *const cp_ids[] = {"u-cp0", "u-cp1", "u-cp2", "u-cp3"};
+
+static void part_writer_main(void *arg)
+{
+    struct part_writer *w = arg;
+    if (w->upload == -2) {
+        struct store_copy c = {.backend = "A", .backend_key = "cp/race.mpu", .size = 10};
+        struct store_object o = mkobj("cp", "race", w->etag, &c, 1);
+        struct store_cleanup_list d;
+        w->res = store_upload_complete(st, "u-race", &o, &d);
+        w->displaced = d.n;
+        store_cleanup_list_free(&d);
+        return;
+    }
+    struct store_part p = {.number = w->number, .size = 10, .etag = w->etag, .backend_etag = w->etag};
+    w->res = store_part_put(st, w->upload < 0 ? "u-gone" : cp_ids[w->upload], &p);
+}
+
+static void test_concurrent_parts(void)
+{
+    if (!have_uring)
+        return;
+    cleanup_drain();
+    for (int u = 0; u < 4; u++)
+        CHECK_EQ(upload_new(cp_ids[u], "cp", "k"), 0);
+    CHECK_EQ(upload_new("u-race", "cp", "race"), 0);
+    CHECK_EQ(put("cp", "race", "old", "A", "cp/race.old"), 0);
+    CHECK_EQ(upload_new("u-gone", "cp", "gone"), 0);
+    CHECK_EQ(store_upload_abort(st, "u-gone"), 0);
+
+    enum { N = 200, NUMBERS = 20 };
+    static struct part_writer ws[N];
+    bool expected[4][NUMBERS + 1] = {{false}};
+    for (int i = 0; i < N; i++) {
+        struct part_writer *w = &ws[i];
+        *w = (struct part_writer){.upload = i % 4, .number = (i / 4) % NUMBERS + 1};
+        snprintf(w->etag, sizeof(w->etag), "\"%d\"", i);
+        if (i % 50 == 7)
+            w->upload = -2;
+        else if (i % 10 == 9)
+            w->upload = -1;
+        else
+            expected[w->upload][w->number] = true;
+    }
+    struct store_stats s0, s1;
+    store_stats_get(st, &s0);
+    run_on_rings(2, part_writer_main, ws, N / 2, sizeof(ws[0]));
+    store_stats_get(st, &s1);
+
+    int ok = 0, gone = 0, completed = 0, lost_race = 0;
+    size_t displaced = 0;
+    for (int i = 0; i < N; i++) {
+        const struct part_writer *w = &ws[i];
+        if (w->upload >= 0)
+            ok += w->res == 0;
+        else if (w->upload == -1)
+            gone += w->res == -ENOENT;
+        else if (w->res == 0) {
+            completed++;
+            displaced += w->displaced;
+        } else {
+            lost_race += w->res == -ENOENT;
+        }
+    }
+    CHECK_EQ(ok, N - 20 - 4);
+    CHECK_EQ(gone, 20);
+    CHECK_EQ(completed, 1);
+    CHECK_EQ(lost_race, 3);
+    CHECK_EQ(displaced, 1);
+    uint64_t requests = s1.requests - s0.requests, txns = s1.transactions - s0.transactions;
+    printf("concurrent part puts: %llu requests in %llu transactions\n", (unsigned long long)requests,
+           (unsigned long long)txns);
+    CHECK(txns < requests);
+
+    /* Each upload holds exactly the numbers put to it, each with the ETag of one of its writers. */
+    for (int u = 0; u < 4; u++) {
+        struct store_part_list pl;
+        CHECK_EQ(store_parts_list(st, cp_ids[u], 0, STORE_PART_NUMBER_MAX, &pl), 0);
+        size_t want = 0;
+        for (int n = 1; n <= NUMBERS; n++)
+            want += expected[u][n];
+        CHECK_EQ(pl.n, want);
+        int bad = 0;
+        for (size_t j = 0; j < pl.n; j++) {
+            int writer = atoi(pl.v[j].etag + 1);
+            bad += pl.v[j].number < 1 || pl.v[j].number > NUMBERS || !expected[u][pl.v[j].number] || writer < 0 ||
+                   writer >= N || ws[writer].upload != u || ws[writer].number != pl.v[j].number ||
+                   strcmp(pl.v[j].backend_etag, pl.v[j].etag) != 0;
+        }
+        CHECK_EQ(bad, 0);
+        store_part_list_free(&pl);
+        CHECK_EQ(store_upload_abort(st, cp_ids[u]), 0);
+    }
+    CHECK_EQ(parts_count("u-gone"), SIZE_MAX); /* the failed puts left no parts behind */
+
+    /* The race's winner is the object; the old version was queued once. */
+    struct store_object g;
+    CHECK_EQ(store_object_get(st, "cp", "race", &g), 0);
+    if (g.n_copies == 1)
+        CHECK_SEQ(g.copies[0].backend_key, "cp/race.mpu");
+    store_object_free(&g);
+    struct store_cleanup_list due;
+    CHECK_EQ(store_cleanup_due(st, INT64_MAX, 100, &due), 0);
+    CHECK_EQ(due.n, 1);
+    CHECK(cleanup_find(&due, "A", "cp/race.old") != NULL);
+    store_cleanup_list_free(&due);
+    CHECK_EQ(store_upload_get(st, "u-race", &(struct store_upload){0}), -ENOENT);
+    CHECK_EQ(store_object_delete(st, "cp", "race", NULL), 0);
     cleanup_drain();
 }
 
@@ -1028,6 +1967,10 @@ static void test_buckets(void)
     CHECK_EQ(store_intent_create(st, &in, &intent), 0);
     CHECK_EQ(store_bucket_delete(st, "alpha"), -ENOTEMPTY);
     CHECK_EQ(store_intent_drop(st, intent, NULL, NULL), 0);
+    CHECK_EQ(upload_new("u-alpha", "alpha", "m"), 0); /* and while a multipart upload is */
+    CHECK_EQ(store_bucket_delete(st, "alpha"), -ENOTEMPTY);
+    CHECK_EQ(store_bucket_get(st, "alpha", NULL), 0);
+    CHECK_EQ(store_upload_abort(st, "u-alpha"), 0);
     CHECK_EQ(store_bucket_delete(st, "alpha"), 0);
     CHECK_EQ(store_bucket_delete(st, "alpha"), -ENOENT);
     CHECK_EQ(store_bucket_get(st, "alpha", NULL), -ENOENT);
@@ -1049,6 +1992,13 @@ static void test_reopen(void)
 {
     CHECK_EQ(store_bucket_create(st, "persist", "AK"), 0);
     CHECK_EQ(put("persist", "k", "etag-p", "A", "persist/k"), 0);
+    static const struct store_meta meta[] = {{"x-amz-meta-b", "2"}, {"x-amz-meta-a", "1"}};
+    struct store_upload up = mkupload("u-persist", "persist", "m");
+    up.obj.meta = meta;
+    up.obj.n_meta = 2;
+    up.obj.cache_control = "";
+    CHECK_EQ(store_upload_create(st, &up), 0);
+    CHECK_EQ(part_put("u-persist", 2, 9, "\"p2\""), 0);
     store_close(st);
     st = NULL;
     CHECK_EQ(open_sqlite(db_path, &st), 0);
@@ -1059,6 +2009,24 @@ static void test_reopen(void)
     CHECK_SEQ(g.etag, "etag-p");
     store_object_free(&g);
     CHECK_EQ(store_bucket_get(st, "persist", NULL), 0);
+    struct store_upload gu;
+    CHECK_EQ(store_upload_get(st, "u-persist", &gu), 0);
+    CHECK_SEQ(gu.obj.key, "m");
+    CHECK_SEQ(gu.obj.cache_control, "");
+    CHECK(gu.obj.content_type == NULL);
+    CHECK_EQ(gu.obj.n_meta, 2);
+    if (gu.obj.n_meta == 2)
+        CHECK_SEQ(gu.obj.meta[0].name, "x-amz-meta-b");
+    store_upload_free(&gu);
+    struct store_part_list pl;
+    CHECK_EQ(store_parts_list(st, "u-persist", 0, 10, &pl), 0);
+    CHECK_EQ(pl.n, 1);
+    if (pl.n == 1) {
+        CHECK_EQ(pl.v[0].number, 2);
+        CHECK_SEQ(pl.v[0].etag, "\"p2\"");
+    }
+    store_part_list_free(&pl);
+    CHECK_EQ(store_upload_abort(st, "u-persist"), 0);
     struct store_list l;
     CHECK_EQ(store_list_objects(st, &(struct store_list_query){.bucket = "big", .max_keys = 5}, &l), 0);
     CHECK_EQ(l.n_entries, 5);
@@ -1093,6 +2061,89 @@ static void test_migrate_empty_file(void)
     CHECK_STR((const char *)sqlite3_column_text(q, 0), "wal");
     sqlite3_finalize(q);
     sqlite3_close(db);
+}
+
+static int file_schema_version(const char *path)
+{
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    int version = -1;
+    if (sqlite3_open(path, &db) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            version = sqlite3_column_int(q, 0);
+        sqlite3_finalize(q);
+    }
+    sqlite3_close(db);
+    return version;
+}
+
+/* A database of schema version 1 (before multipart uploads) is migrated on open and keeps its data. */
+static void test_migrate_from_v1(void)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "%s/v1.db", dir);
+    struct store *s;
+    CHECK_EQ(open_sqlite(path, &s), 0);
+    if (!s)
+        return;
+    static const struct store_meta meta[] = {{"x-amz-meta-old", "yes"}};
+    struct store_copy c = {.backend = "A", .backend_key = "old/k", .size = 10};
+    struct store_object o = mkobj("old", "k", "etag-old", &c, 1);
+    o.tagging = "t=1";
+    o.meta = meta;
+    o.n_meta = 1;
+    CHECK_EQ(store_object_commit(s, 0, &o, NULL), 0);
+    CHECK_EQ(store_bucket_create(s, "old", "AK"), 0);
+    store_close(s);
+
+    /* Back to version 1: what version 2 added is its two tables, their indexes going with them. */
+    sqlite3 *db;
+    CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_EQ(sqlite3_exec(db, "DROP TABLE parts; DROP TABLE uploads; PRAGMA user_version = 1", NULL, NULL, NULL),
+             SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_EQ(file_schema_version(path), 1);
+
+    CHECK_EQ(open_sqlite(path, &s), 0);
+    if (!s)
+        return;
+    struct store_object g;
+    CHECK_EQ(store_object_get(s, "old", "k", &g), 0);
+    CHECK_SEQ(g.etag, "etag-old");
+    CHECK_SEQ(g.tagging, "t=1");
+    CHECK_EQ(g.n_meta, 1);
+    store_object_free(&g);
+    CHECK_EQ(store_bucket_get(s, "old", NULL), 0);
+    /* The new tables work, Complete included. */
+    struct store_upload up = mkupload("u-old", "old", "k");
+    CHECK_EQ(store_upload_create(s, &up), 0);
+    struct store_part p = {.number = 1, .size = 10, .etag = "\"p\"", .backend_etag = "b"};
+    CHECK_EQ(store_part_put(s, "u-old", &p), 0);
+    struct store_upload_list l;
+    CHECK_EQ(store_uploads_list(s, &(struct store_upload_query){.bucket = "old", .max_uploads = 10}, &l), 0);
+    CHECK_EQ(l.n, 1);
+    store_upload_list_free(&l);
+    CHECK_EQ(store_bucket_delete(s, "old"), -ENOTEMPTY);
+    struct store_copy c2 = {.backend = "A", .backend_key = "u-old", .size = 10};
+    o = mkobj("old", "k", "etag-new", &c2, 1);
+    struct store_cleanup_list d;
+    CHECK_EQ(store_upload_complete(s, "u-old", &o, &d), 0);
+    CHECK_EQ(d.n, 1);
+    if (d.n == 1)
+        CHECK_SEQ(d.v[0].backend_key, "old/k");
+    store_cleanup_list_free(&d);
+    store_close(s);
+    CHECK(file_schema_version(path) >= 2);
+
+    /* Reopening a migrated file migrates nothing more. */
+    CHECK_EQ(open_sqlite(path, &s), 0);
+    if (s) {
+        CHECK_EQ(store_object_get(s, "old", "k", &g), 0);
+        CHECK_SEQ(g.etag, "etag-new");
+        store_object_free(&g);
+        store_close(s);
+    }
 }
 
 static void test_future_schema(void)
@@ -1148,7 +2199,7 @@ static void test_sync_full_rate(void)
 
 static void remove_dir(void)
 {
-    static const char *const files[] = {"store.db", "empty.db", "future.db", "garbage.db", "full.db"};
+    static const char *const files[] = {"store.db", "empty.db", "v1.db", "future.db", "garbage.db", "full.db"};
     char path[192];
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
         for (int j = 0; j < 3; j++) {
@@ -1187,17 +2238,27 @@ int main(void)
     RUN(test_overwrite);
     RUN(test_delete);
     RUN(test_conditional);
+    RUN(test_tagging);
     RUN(test_intents);
     RUN(test_cleanup_queue);
     RUN(test_list);
+    RUN(test_upload_create_get);
+    RUN(test_upload_invalid);
+    RUN(test_parts);
+    RUN(test_upload_complete);
+    RUN(test_upload_abort);
+    RUN(test_upload_reserves_backend_key);
+    RUN(test_uploads_list);
     RUN(test_buckets);
     RUN(test_concurrent_commits);
+    RUN(test_concurrent_parts);
     RUN(test_cancelled_caller);
     RUN(test_plain_thread);
     RUN(test_ten_thousand);
     /* SQLite's own */
     RUN(test_reopen);
     RUN(test_migrate_empty_file);
+    RUN(test_migrate_from_v1);
     RUN(test_future_schema);
     RUN(test_sync_full_rate);
     store_close(st);
