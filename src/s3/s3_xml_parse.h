@@ -41,7 +41,8 @@ const char *s3_xml_parse_code(enum s3_xml_parse_err err);
 const char *s3_xml_parse_message(enum s3_xml_parse_err err);
 
 /* <Delete><Quiet>true</Quiet><Object><Key>k</Key><VersionId>v</VersionId></Object>…</Delete>: 1..1000 objects,
- * each with a Key (may be empty text: the handler reports it per key); VersionId optional (NULL). */
+ * each with a Key (may be empty text: the handler reports it per key) of at most 1024 bytes, kept byte for byte;
+ * VersionId optional (NULL). */
 struct s3_delete_object {
     char *key;
     size_t key_len; /* keys may hold any byte XML allows, but never NUL */
@@ -57,7 +58,8 @@ void s3_delete_request_free(struct s3_delete_request *r);
 
 /* <CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"…"</ETag><ChecksumCRC32>…</ChecksumCRC32>
  * </Part>…</CompleteMultipartUpload>: 1..10000 parts, strictly ascending. The ETag is kept as sent (quotes or
- * not). A checksum element is kept with its algorithm (at most one per part; NONE when absent). */
+ * not) but for surrounding whitespace, which numbers and checksums lose too. A checksum element is kept with its
+ * algorithm (at most one per part; NONE when absent). */
 struct s3_complete_part {
     int number;
     char *etag;
@@ -83,7 +85,8 @@ struct s3_tagging {
     size_t n;
 };
 enum s3_xml_parse_err s3_xml_parse_tagging(const char *body, size_t len, struct s3_tagging *out);
-/* The header form; an empty string is an empty set. */
+/* The header form; an empty string is an empty set. Form-decoded ("+" is a space); a pair without "=" has an empty
+ * value; a bad escape, a NUL, or bytes that are not UTF-8 of characters XML can carry are S3_XML_INVALID_TAG. */
 enum s3_xml_parse_err s3_tagging_from_query(const char *q, size_t len, struct s3_tagging *out);
 /* The header form of a tag set (keys and values percent-encoded, RFC 3986 unreserved kept), malloc'd; NULL for an
  * empty set or out of memory (*nomem tells which; nomem may be NULL). */
