@@ -36,6 +36,7 @@ void http_conn_begin_request(struct http_conn *c, struct http_request *req)
     c->body_done = !req->chunked && c->body_left == 0;
     c->body_err = 0;
     c->continue_pending = req->expect_continue && !c->body_done;
+    c->continue_empty = req->expect_continue && c->body_done;
     if (req->chunked)
         http_chunked_init(&c->chunked);
     c->close_after = !req->keep_alive || c->srv->draining;
@@ -244,11 +245,16 @@ static int resp_finish(struct http_conn *c, struct http_resp *r, int64_t content
      * next bytes on this connection are not known to be a request. */
     if (c->srv->draining || c->continue_pending)
         c->close_after = true;
+    /* An Expect: 100-continue request without a body still gets its 100 first, as S3 sends it: botocore takes a
+     * final answer to Expect as an early response and misreads the next response on the connection. */
+    const char *interim = c->continue_empty ? "HTTP/1.1 100 Continue\r\n\r\n" : "";
+    c->continue_empty = false;
     /* RFC 9110: no Content-Length on 204, and a 304 has no body to measure. */
     char length[48] = "";
     if (r->status != 204 && r->status != 304)
         snprintf(length, sizeof(length), "Content-Length: %" PRId64 "\r\n", content_length);
     int n = snprintf(out, cap,
+                     "%s"
                      "HTTP/1.1 %d %s\r\n"
                      "Server: s3orch\r\n"
                      "Date: %s\r\n"
@@ -257,7 +263,7 @@ static int resp_finish(struct http_conn *c, struct http_resp *r, int64_t content
                      "%s"
                      "%s"
                      "%.*s\r\n",
-                     r->status, http_status_reason(r->status), http_date_now(), c->request_id, c->request_id,
+                     interim, r->status, http_status_reason(r->status), http_date_now(), c->request_id, c->request_id,
                      length, c->close_after ? "Connection: close\r\n" : "", (int)r->len, r->buf);
     if (r->overflow || n < 0 || (size_t)n >= cap)
         return -E2BIG;

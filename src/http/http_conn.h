@@ -25,6 +25,7 @@ struct http_conn {
 
     /* Request body. */
     bool body_chunked, body_done, continue_pending;
+    bool continue_empty; /* Expect: 100-continue on a request without a body: 100 goes out before the head */
     int64_t body_left; /* Content-Length bytes not yet read */
     int64_t body_length;
     int body_err; /* the first error reading the body, if any */

@@ -16,7 +16,7 @@
 enum {
     S3_XML_PARSE_DEPTH = 16,
     S3_DELETE_MAX_KEYS = 1000,
-    S3_DELETE_BODY_MAX = 2 * 1024 * 1024,  /* 1000 keys of 1024 bytes, escaped, with their markup */
+    S3_DELETE_BODY_MAX = 6 * 1024 * 1024,  /* 1000 keys of 1024 bytes, each escaped up to 5-fold, with markup */
     S3_COMPLETE_BODY_MAX = 4 * 1024 * 1024, /* 10000 parts with ETags and checksums */
     S3_TAGGING_BODY_MAX = 64 * 1024,
     S3_BUCKET_CONFIG_BODY_MAX = 64 * 1024,

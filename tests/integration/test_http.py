@@ -910,6 +910,22 @@ def test_expect_100_continue_raw(server):
     c.close()
 
 
+def test_expect_100_continue_without_body_still_gets_100_and_keeps_connection(server):
+    """botocore sends Expect: 100-continue on every PutObject, empty ones too, and takes a final answer without a 100
+    as an early response whose state then spoils the next response on the connection (it reads that response's
+    status line as a header). S3 sends the 100 first; so do we, and the connection stays usable."""
+    srv = server("--debug-endpoints")
+    c = RawConn(srv)
+    for _ in range(2):
+        c.send(b"PUT /_debug/echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n")
+        r100 = c.read_response(timeout=scaled(5))
+        assert r100.status == 100, r100
+        r = c.read_response(timeout=scaled(5))
+        assert (r.status, r.body) == (200, b""), r
+        assert r.header("connection") != "close", r
+    c.close()
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # Connection limit
 
