@@ -48,11 +48,26 @@ static void delete_one(const struct s3_call *k, const struct s3_delete_object *o
     s3_xml_close(x, "Deleted");
 }
 
+/* S3 insists on an integrity check of the key list: Content-MD5 or an x-amz-checksum-* (header or trailer). */
+static bool has_integrity_header(const struct http_request *req)
+{
+    if (http_request_header(req, "content-md5") || http_request_header(req, "x-amz-trailer"))
+        return true;
+    for (unsigned i = 0; i < req->nheaders; i++)
+        if (s3_checksum_alg_from_header(req->headers[i].name.p, req->headers[i].name.n) != S3_CK_NONE)
+            return true;
+    return false;
+}
+
 void s3_op_delete_objects(const struct s3_call *k)
 {
     char *body;
     size_t len;
-    if (s3_body_read_small(k, S3_DELETE_BODY_MAX, &body, &len) < 0)
+    if (!has_integrity_header(k->req)) {
+        s3_fail(k, 400, "InvalidRequest", "Missing required header for this request: Content-MD5");
+        return;
+    }
+    if (s3_body_read_small(k, S3_DELETE_BODY_MAX, 0, &body, &len) < 0)
         return;
     struct s3_delete_request d = {0};
     enum s3_xml_parse_err perr = s3_xml_parse_delete(body, len, &d);

@@ -40,7 +40,8 @@ static bool etag_equal(const char *a, const char *b)
 
 /* The parts the client listed, matched to the store's records in `out` (same order). false after answering. */
 static bool match_parts(const struct s3_call *k, const struct s3_complete_request *req,
-                        const struct store_part_list *have, enum s3_checksum_alg alg, const struct store_part **out)
+                        const struct store_part_list *have, enum s3_checksum_alg alg, bool full,
+                        const struct store_part **out)
 {
     size_t j = 0;
     for (size_t i = 0; i < req->n; i++) {
@@ -52,6 +53,14 @@ static bool match_parts(const struct s3_call *k, const struct s3_complete_reques
             return false;
         }
         const struct store_part *p = &have->v[j];
+        if (!want->checksum && alg != S3_CK_NONE && !full) {
+            char msg[160];
+            snprintf(msg, sizeof(msg), "The upload was created using a %s checksum. The complete request must "
+                     "include the checksum for each part. It was missing for part %d in the request.",
+                     s3_checksum_alg_name(alg), want->number);
+            s3_fail(k, 400, "InvalidRequest", msg);
+            return false;
+        }
         if (want->checksum && (want->checksum_alg != alg || !p->checksum_value ||
                                strcmp(want->checksum, p->checksum_value) != 0)) {
             s3_fail(k, 400, "BadDigest", "The checksum of a part does not match the checksum uploaded with it.");
@@ -101,6 +110,38 @@ static bool object_checksum(enum s3_checksum_alg alg, bool full, const struct st
     return true;
 }
 
+/* What the client may claim of the whole object at Complete: its checksum (x-amz-checksum-<alg>, "-N" optional
+ * for COMPOSITE) and its size (x-amz-mp-object-size). false after answering. */
+static bool object_claims_hold(const struct s3_call *k, enum s3_checksum_alg alg, const char *ck, int64_t size)
+{
+    for (unsigned i = 0; i < k->req->nheaders; i++) {
+        const struct http_header *h = &k->req->headers[i];
+        enum s3_checksum_alg claimed = s3_checksum_alg_from_header(h->name.p, h->name.n);
+        if (claimed == S3_CK_NONE)
+            continue;
+        const char *dash = strchr(ck, '-');
+        size_t n = dash ? (size_t)(dash - ck) : strlen(ck);
+        size_t hn = h->value.n;
+        const char *hdash = memchr(h->value.p, '-', hn);
+        if (hdash)
+            hn = (size_t)(hdash - h->value.p);
+        if (claimed != alg || hn != n || memcmp(h->value.p, ck, n) != 0) {
+            s3_fail(k, 400, "BadDigest", "The checksum you specified did not match the calculated checksum.");
+            return false;
+        }
+    }
+    const struct http_str *sz = http_request_header(k->req, "x-amz-mp-object-size");
+    if (sz) {
+        char buf[24];
+        snprintf(buf, sizeof(buf), "%lld", (long long)size);
+        if (sz->n != strlen(buf) || memcmp(sz->p, buf, sz->n) != 0) {
+            s3_fail(k, 400, "InvalidRequest", "The x-amz-mp-object-size header does not match the parts' total size.");
+            return false;
+        }
+    }
+    return true;
+}
+
 static void complete_result(const struct s3_call *k, const struct store_object *obj)
 {
     struct s3_xml x;
@@ -133,7 +174,7 @@ void s3_op_mpu_complete(const struct s3_call *k)
     size_t len;
     if (!s3_mpu_open(k, &up))
         return;
-    if (s3_body_read_small(k, S3_COMPLETE_BODY_MAX, &body, &len) < 0)
+    if (s3_body_read_small(k, S3_COMPLETE_BODY_MAX, S3_PUT_BODY_OBJECT_CHECKSUMS, &body, &len) < 0)
         goto out;
     enum s3_xml_parse_err perr = s3_xml_parse_complete(body, len, &req);
     if (perr != S3_XML_OK) {
@@ -156,7 +197,8 @@ void s3_op_mpu_complete(const struct s3_call *k)
         s3_fail(k, 500, "InternalError", "We encountered an internal error. Please try again.");
         goto out;
     }
-    if (!match_parts(k, &req, &have, alg, parts))
+    bool full = up.obj.checksum_type && strcmp(up.obj.checksum_type, "FULL_OBJECT") == 0;
+    if (!match_parts(k, &req, &have, alg, full, parts))
         goto out;
 
     /* ETag and checksum from the records alone: the parts' bytes are never read again. */
@@ -182,11 +224,13 @@ void s3_op_mpu_complete(const struct s3_call *k)
     char hex[33], etag[48], ck[S3_CHECKSUM_MAX_BASE64 + 8] = "";
     s3_md5_final_hex(&md5, hex);
     snprintf(etag, sizeof(etag), "\"%s-%zu\"", hex, req.n);
-    bool full = up.obj.checksum_type && strcmp(up.obj.checksum_type, "FULL_OBJECT") == 0;
     if (alg != S3_CK_NONE && !object_checksum(alg, full, parts, req.n, ck, sizeof(ck))) {
         s3_fail(k, 400, "InvalidPart", "A part's checksum could not be read.");
         goto out;
     }
+
+    if (!object_claims_hold(k, alg, ck, size))
+        goto out;
 
     struct backend *be = s3_backend_named(k->svc, up.backend);
     err = be ? backend_mpu_complete(be, up.backend_key, up.backend_upload_id, bparts, req.n) : -EIO;
