@@ -126,7 +126,7 @@ void s3_op_create_bucket(const struct s3_call *k)
     char *body = NULL;
     size_t len = 0;
     char location[64];
-    if (s3_body_read_small(k, S3_BUCKET_CONFIG_BODY_MAX, &body, &len) < 0)
+    if (s3_body_read_small(k, S3_BUCKET_CONFIG_BODY_MAX, 0, &body, &len) < 0)
         return;
     enum s3_xml_parse_err perr = s3_xml_parse_create_bucket(body, len, location, sizeof(location));
     free(body);
@@ -184,7 +184,5 @@ void s3_op_delete_bucket(const struct s3_call *k)
         s3_respond_store_error(k, err);
         return;
     }
-    struct http_resp resp;
-    http_resp_init(&resp, 204);
-    http_respond(k->c, &resp, NULL, 0);
+    s3_respond_empty(k, 204);
 }

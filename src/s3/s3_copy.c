@@ -53,12 +53,8 @@ bool s3_copy_source_open(const struct s3_call *k, struct s3_copy_source *src)
         return false;
     }
     err = store_object_get(k->svc->store, src->bucket, src->key, &src->obj);
-    if (err == -ENOENT) {
-        s3_fail(k, 404, "NoSuchKey", "The specified key does not exist.");
-        return false;
-    }
     if (err < 0) {
-        s3_respond_store_error(k, err);
+        s3_respond_object_error(k, err);
         return false;
     }
     if (s3_preconditions_check(k->req, &src->obj, "x-amz-copy-source-") != 0) {

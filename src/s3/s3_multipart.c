@@ -32,6 +32,14 @@ static void no_such_upload(const struct s3_call *k)
                                     "upload may have been aborted or completed.");
 }
 
+void s3_mpu_store_fail(const struct s3_call *k, int err)
+{
+    if (err == -ENOENT)
+        no_such_upload(k);
+    else
+        s3_respond_store_error(k, err);
+}
+
 bool s3_mpu_open(const struct s3_call *k, struct store_upload *up)
 {
     char id[STORE_UPLOAD_ID_MAX + 1];
@@ -44,10 +52,7 @@ bool s3_mpu_open(const struct s3_call *k, struct store_upload *up)
         return true;
     if (err == 0)
         store_upload_free(up);
-    if (err == 0 || err == -ENOENT)
-        no_such_upload(k);
-    else
-        s3_respond_store_error(k, err);
+    s3_mpu_store_fail(k, err == 0 ? -ENOENT : err);
     return false;
 }
 
@@ -179,12 +184,8 @@ static void part_recorded(const struct s3_call *k, const struct store_upload *up
                           bool copy)
 {
     int err = store_part_put(k->svc->store, up->id, p);
-    if (err == -ENOENT) {
-        no_such_upload(k);
-        return;
-    }
     if (err < 0) {
-        s3_respond_store_error(k, err);
+        s3_mpu_store_fail(k, err);
         return;
     }
     enum s3_checksum_alg alg = upload_alg(up);
@@ -229,7 +230,7 @@ void s3_op_mpu_upload_part(const struct s3_call *k)
         internal_error(k);
         goto out;
     }
-    if (!s3_put_body_init(body, k->c, k->req, k->oa->auth, k->oa->signing_key, k->oa->seed_sig, &size)) {
+    if (!s3_put_body_init(body, k->c, k->req, k->oa->auth, k->oa->signing_key, k->oa->seed_sig, 0, &size)) {
         s3_fail(k, body->fail.status, body->fail.code, body->fail.message);
         goto out;
     }
@@ -360,20 +361,14 @@ void s3_op_mpu_abort(const struct s3_call *k)
     if (!s3_mpu_open(k, &up))
         return;
     int err = store_upload_abort(k->svc->store, up.id);
-    if (err == -ENOENT) {
-        no_such_upload(k);
-        goto out;
-    }
     if (err < 0) {
-        s3_respond_store_error(k, err);
+        s3_mpu_store_fail(k, err);
         goto out;
     }
     struct backend *be = s3_backend_named(k->svc, up.backend);
     if (be && (err = backend_mpu_abort(be, up.backend_key, up.backend_upload_id)) < 0)
         log_error("multipart abort on %s left parts behind: %s", be->name, strerror(-err));
-    struct http_resp resp;
-    http_resp_init(&resp, 204);
-    http_respond(k->c, &resp, NULL, 0);
+    s3_respond_empty(k, 204);
 out:
     store_upload_free(&up);
 }

@@ -8,4 +8,7 @@
  * NoSuchUpload (or the store's error) and returns false otherwise. */
 bool s3_mpu_open(const struct s3_call *k, struct store_upload *up);
 
+/* Answers a failed store call on an upload: NoSuchUpload for -ENOENT, else the store's error. */
+void s3_mpu_store_fail(const struct s3_call *k, int err);
+
 #endif

@@ -183,10 +183,7 @@ void s3_op_mpu_complete(const struct s3_call *k)
     }
     int err = store_parts_list(k->svc->store, up.id, 0, STORE_PART_NUMBER_MAX, &have);
     if (err < 0) {
-        if (err == -ENOENT)
-            s3_fail(k, 404, "NoSuchUpload", "The specified upload does not exist.");
-        else
-            s3_respond_store_error(k, err);
+        s3_mpu_store_fail(k, err);
         goto out;
     }
     const char *alg_name = up.obj.checksum_algorithm;
@@ -254,10 +251,7 @@ void s3_op_mpu_complete(const struct s3_call *k)
     err = store_upload_complete(k->svc->store, up.id, &obj, &displaced);
     if (err < 0) {
         /* -ENOENT: another Complete of this upload won; the bytes it committed are the same ones, keep them. */
-        if (err == -ENOENT)
-            s3_fail(k, 404, "NoSuchUpload", "The specified upload does not exist.");
-        else
-            s3_respond_store_error(k, err);
+        s3_mpu_store_fail(k, err);
         goto out;
     }
     complete_result(k, &obj);

@@ -42,10 +42,7 @@ void s3_op_mpu_list_parts(const struct s3_call *k)
     s3_xml_init(&x);
     int err = max ? store_parts_list(k->svc->store, up.id, (int)marker, (size_t)max, &l) : 0;
     if (err < 0) {
-        if (err == -ENOENT)
-            s3_fail(k, 404, "NoSuchUpload", "The specified upload does not exist.");
-        else
-            s3_respond_store_error(k, err);
+        s3_mpu_store_fail(k, err);
         goto out;
     }
     s3_xml_declaration(&x);

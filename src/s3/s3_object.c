@@ -156,7 +156,7 @@ void s3_op_put_object(const struct s3_call *k)
         s3_fail(k, 500, "InternalError", "We encountered an internal error. Please try again.");
         return;
     }
-    if (!s3_put_body_init(body, k->c, k->req, k->oa->auth, k->oa->signing_key, k->oa->seed_sig, &size)) {
+    if (!s3_put_body_init(body, k->c, k->req, k->oa->auth, k->oa->signing_key, k->oa->seed_sig, 0, &size)) {
         put_fail(k, &body->fail);
         goto out;
     }
@@ -337,12 +337,8 @@ void s3_op_get_object(const struct s3_call *k)
         return;
     struct store_object o;
     int err = store_object_get(k->svc->store, r->bucket, r->key, &o);
-    if (err == -ENOENT) {
-        s3_fail(k, 404, "NoSuchKey", "The specified key does not exist.");
-        return;
-    }
     if (err < 0) {
-        s3_respond_store_error(k, err);
+        s3_respond_object_error(k, err);
         return;
     }
 
@@ -420,8 +416,6 @@ void s3_op_delete_object(const struct s3_call *k)
         s3_respond_store_error(k, err);
         return;
     }
-    struct http_resp resp;
-    http_resp_init(&resp, 204);
-    http_respond(k->c, &resp, NULL, 0);
+    s3_respond_empty(k, 204);
     s3_delete_displaced(k->svc, &displaced);
 }

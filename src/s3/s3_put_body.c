@@ -81,7 +81,11 @@ static bool setup_checksums(struct s3_put_body *b, const struct http_request *re
         return fail(b, 400, "InvalidRequest", "Value for x-amz-sdk-checksum-algorithm header is invalid.");
     if (b->ck_alg != S3_CK_NONE)
         s3_checksum_init(&b->ck, b->ck_alg);
+    return true;
+}
 
+static bool setup_md5(struct s3_put_body *b, const struct http_request *req)
+{
     const struct http_str *md5 = http_request_header(req, "content-md5");
     if (md5) {
         byte raw[32];
@@ -96,7 +100,7 @@ static bool setup_checksums(struct s3_put_body *b, const struct http_request *re
 
 bool s3_put_body_init(struct s3_put_body *b, struct http_conn *c, const struct http_request *req,
                       const struct s3_sigv4_auth *auth, const uint8_t signing_key[32], const char seed_sig[65],
-                      int64_t *decoded_length)
+                      unsigned flags, int64_t *decoded_length)
 {
     memset(b, 0, offsetof(struct s3_put_body, raw));
     b->src.read = s3_put_body_read;
@@ -104,7 +108,9 @@ bool s3_put_body_init(struct s3_put_body *b, struct http_conn *c, const struct h
     b->auth = auth;
     s3_md5_init(&b->md5);
 
-    if (!setup_checksums(b, req))
+    if (!(flags & S3_PUT_BODY_OBJECT_CHECKSUMS) && !setup_checksums(b, req))
+        return false;
+    if (!setup_md5(b, req))
         return false;
 
     const struct http_str *enc = http_request_header(req, "content-encoding");

@@ -49,11 +49,15 @@ struct s3_put_body {
     char raw[64 * 1024]; /* aws-chunked framing as received; last, so set-up need not clear it */
 };
 
+/* x-amz-checksum-* headers describe the object being assembled, not this body (CompleteMultipartUpload): leave
+ * them to the caller. */
+#define S3_PUT_BODY_OBJECT_CHECKSUMS 1u
+
 /* Reads the request's payload headers and sets up decoding and checks. Returns false with `fail` set when the
  * headers themselves are wrong (answer before reading the body). decoded_length receives the object size. */
 bool s3_put_body_init(struct s3_put_body *b, struct http_conn *c, const struct http_request *req,
                       const struct s3_sigv4_auth *auth, const uint8_t signing_key[32], const char seed_sig[65],
-                      int64_t *decoded_length);
+                      unsigned flags, int64_t *decoded_length);
 
 /* A multipart upload declared a checksum algorithm: the part's checksum must be of that kind. When the client
  * sent none, the body computes it (into ck_b64) without checking it. false: the client sent another kind. */

@@ -56,6 +56,14 @@ void s3_respond_store_error(const struct s3_call *k, int err)
         s3_fail(k, 500, "InternalError", "We encountered an internal error. Please try again.");
 }
 
+void s3_respond_object_error(const struct s3_call *k, int err)
+{
+    if (err == -ENOENT)
+        s3_fail(k, 404, "NoSuchKey", "The specified key does not exist.");
+    else
+        s3_respond_store_error(k, err);
+}
+
 void s3_delete_displaced(const struct s3_service *svc, struct store_cleanup_list *displaced)
 {
     for (size_t i = 0; i < displaced->n; i++) {
@@ -65,6 +73,13 @@ void s3_delete_displaced(const struct s3_service *svc, struct store_cleanup_list
             store_cleanup_done(svc->store, d->id);
     }
     store_cleanup_list_free(displaced);
+}
+
+void s3_respond_empty(const struct s3_call *k, int status)
+{
+    struct http_resp resp;
+    http_resp_init(&resp, status);
+    http_respond(k->c, &resp, NULL, 0);
 }
 
 void s3_respond_xml(const struct s3_call *k, struct s3_xml *x)
@@ -79,7 +94,7 @@ void s3_respond_xml(const struct s3_call *k, struct s3_xml *x)
     http_respond(k->c, &resp, x->buf, x->len);
 }
 
-int s3_body_read_small(const struct s3_call *k, size_t cap, char **out, size_t *len)
+int s3_body_read_small(const struct s3_call *k, size_t cap, unsigned flags, char **out, size_t *len)
 {
     *out = NULL;
     *len = 0;
@@ -90,7 +105,7 @@ int s3_body_read_small(const struct s3_call *k, size_t cap, char **out, size_t *
         s3_fail(k, 500, "InternalError", "We encountered an internal error. Please try again.");
         return -1;
     }
-    if (!s3_put_body_init(body, k->c, k->req, k->oa->auth, k->oa->signing_key, k->oa->seed_sig, &size)) {
+    if (!s3_put_body_init(body, k->c, k->req, k->oa->auth, k->oa->signing_key, k->oa->seed_sig, flags, &size)) {
         s3_fail(k, body->fail.status, body->fail.code, body->fail.message);
         goto err;
     }

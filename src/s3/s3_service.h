@@ -47,17 +47,21 @@ void s3_backend_key_new(char out[S3_BKEY_MAX], const char *bucket, const char *k
 void s3_upload_id_new(char out[33]);
 /* The S3 error for a failed store call (503 SlowDown when the database is busy, else 500). */
 void s3_respond_store_error(const struct s3_call *k, int err);
+/* Answers a failed store call on an object: NoSuchKey for -ENOENT, else as s3_respond_store_error(). */
+void s3_respond_object_error(const struct s3_call *k, int err);
 /* Deletes the copies a commit or delete displaced and tells the store which are gone; frees the list. */
 void s3_delete_displaced(const struct s3_service *svc, struct store_cleanup_list *displaced);
 /* Sends an error with the request's path as Resource. */
 void s3_fail(const struct s3_call *k, int status, const char *code, const char *message);
+/* Sends a response without a body (204 after a delete, 200 after a tagging update). */
+void s3_respond_empty(const struct s3_call *k, int status);
 /* Sends a 200 application/xml response; an XML document that overflowed becomes 500 InternalError. */
 struct s3_xml;
 void s3_respond_xml(const struct s3_call *k, struct s3_xml *x);
 
 /* Reads a whole request body of at most cap bytes (an XML document) into a malloc'd buffer with a NUL after it,
  * verified as a PUT body is (signed payload hash, aws-chunked signatures, Content-MD5, x-amz-checksum-*).
- * Returns 0, or -1 after answering the client with the error. */
-int s3_body_read_small(const struct s3_call *k, size_t cap, char **out, size_t *len);
+ * flags as for s3_put_body_init(). Returns 0, or -1 after answering the client with the error. */
+int s3_body_read_small(const struct s3_call *k, size_t cap, unsigned flags, char **out, size_t *len);
 
 #endif

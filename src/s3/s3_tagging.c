@@ -7,11 +7,6 @@
 #include "s3/s3_xml.h"
 #include "s3/s3_xml_parse.h"
 
-static void no_such_key(const struct s3_call *k)
-{
-    s3_fail(k, 404, "NoSuchKey", "The specified key does not exist.");
-}
-
 static void parse_failed(const struct s3_call *k, enum s3_xml_parse_err err)
 {
     s3_fail(k, s3_xml_parse_status(err), s3_xml_parse_code(err), s3_xml_parse_message(err));
@@ -21,12 +16,8 @@ void s3_op_get_tagging(const struct s3_call *k)
 {
     struct store_object o;
     int err = store_object_get(k->svc->store, k->r->bucket, k->r->key, &o);
-    if (err == -ENOENT) {
-        no_such_key(k);
-        return;
-    }
     if (err < 0) {
-        s3_respond_store_error(k, err);
+        s3_respond_object_error(k, err);
         return;
     }
     struct s3_tagging t = {0};
@@ -57,24 +48,18 @@ void s3_op_get_tagging(const struct s3_call *k)
 static void set_tagging(const struct s3_call *k, const char *tagging, int status)
 {
     int err = store_object_set_tagging(k->svc->store, k->r->bucket, k->r->key, tagging);
-    if (err == -ENOENT) {
-        no_such_key(k);
-        return;
-    }
     if (err < 0) {
-        s3_respond_store_error(k, err);
+        s3_respond_object_error(k, err);
         return;
     }
-    struct http_resp resp;
-    http_resp_init(&resp, status);
-    http_respond(k->c, &resp, NULL, 0);
+    s3_respond_empty(k, status);
 }
 
 void s3_op_put_tagging(const struct s3_call *k)
 {
     char *body;
     size_t len;
-    if (s3_body_read_small(k, S3_TAGGING_BODY_MAX, &body, &len) < 0)
+    if (s3_body_read_small(k, S3_TAGGING_BODY_MAX, 0, &body, &len) < 0)
         return;
     struct s3_tagging t = {0};
     enum s3_xml_parse_err perr = s3_xml_parse_tagging(body, len, &t);
