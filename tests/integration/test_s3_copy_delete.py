@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from s3env import (  # noqa: F401  (fixtures)
-    BUCKET, OT, OTHER_BUCKET, RO, RW, env, error_of, md5_etag, module_env_fixture, raw, unique, xml_code,
+    BUCKET, OT, OTHER_BUCKET, RO, RW, env, error_of, files_under, md5_etag, module_env_fixture, raw, unique, xml_code,
 )
 
 DAY = datetime.timedelta(days=1)
@@ -235,6 +235,26 @@ def test_copy_same_bucket_keeps_bytes_and_metadata(env):
     assert got["ContentDisposition"] == "inline" and got["CacheControl"] == "max-age=5"
     assert got["ContentLanguage"] == "en"
     assert s3.get_object(Bucket=BUCKET, Key="cp/src")["Body"].read() == data, "the source is untouched"
+
+
+def test_copy_on_one_fs_backend_is_server_side(env):
+    """Source and destination share the fs backend: the copy is a hard link, so no byte passed through s3orch (a
+    streamed copy would make a second file with a link count of 1)."""
+    env.require("CopyObject")
+    env.s3orch_only("looks at the fs backend's files")
+    s3 = env.client()
+    data = os.urandom(3 * 1024 * 1024)
+    s3.put_object(Bucket=BUCKET, Key="cp/link-src", Body=data)
+    before = {p: os.stat(env.backend_root / p).st_ino for p in files_under(env.backend_root)}
+    s3.copy_object(Bucket=BUCKET, Key="cp/link-dst", CopySource={"Bucket": BUCKET, "Key": "cp/link-src"})
+    after = {p: os.stat(env.backend_root / p) for p in files_under(env.backend_root)}
+    new = [p for p in after if p not in before]
+    assert len(new) == 1, new
+    st = after[new[0]]
+    assert st.st_ino in before.values() and st.st_nlink == 2, ("copy is not a hard link of the source", new[0])
+    assert s3.get_object(Bucket=BUCKET, Key="cp/link-dst")["Body"].read() == data
+    s3.delete_object(Bucket=BUCKET, Key="cp/link-src")
+    assert s3.get_object(Bucket=BUCKET, Key="cp/link-dst")["Body"].read() == data, "copy outlives its source"
 
 
 def test_copy_overwrites_destination(env):
