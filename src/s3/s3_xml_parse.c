@@ -256,6 +256,7 @@ static const struct {
     [S3_XML_INVALID_TAG] = { 400, "InvalidTag",
                              "The tag provided was not a valid tag. This error can occur if the tag did not pass "
                              "input validation." },
+    [S3_XML_TOO_MANY_TAGS] = { 400, "BadRequest", "Object tags cannot be greater than 10" },
     [S3_XML_INVALID_PART] = { 400, "InvalidPart", "Part number must be an integer between 1 and 10000, inclusive" },
     [S3_XML_INVALID_ORDER] = { 400, "InvalidPartOrder",
                                "The list of parts was not in ascending order. Parts must be ordered by part "
@@ -545,7 +546,7 @@ static enum s3_xml_parse_err tagging_start(void *out, int node)
     if (node != TAG_TAG)
         return S3_XML_OK;
     if (t->n == S3_TAGS_MAX)
-        return S3_XML_INVALID_TAG;
+        return S3_XML_TOO_MANY_TAGS;
     t->n++;
     return S3_XML_OK;
 }
@@ -584,7 +585,7 @@ enum s3_xml_parse_err s3_xml_parse_tagging(const char *body, size_t len, struct 
 static enum s3_xml_parse_err tag_from_pair(struct s3_tagging *t, const char *p, size_t n)
 {
     if (t->n == S3_TAGS_MAX)
-        return S3_XML_INVALID_TAG;
+        return S3_XML_TOO_MANY_TAGS;
     const char *eq = memchr(p, '=', n);
     size_t kn = eq ? (size_t)(eq - p) : n;
     const char *v = eq ? eq + 1 : p + n;

@@ -31,7 +31,8 @@ enum s3_xml_parse_err {
     S3_XML_MALFORMED,      /* 400 MalformedXML: not well-formed, wrong root or element, a required field missing,
                               a number that is not one, limits exceeded */
     S3_XML_TOO_LARGE,      /* 400 MalformedXML as well, but said apart for logs and tests */
-    S3_XML_INVALID_TAG,    /* 400 InvalidTag: too many tags, a key or value too long, a key repeated or empty */
+    S3_XML_INVALID_TAG,    /* 400 InvalidTag: a key or value too long, a key repeated or empty */
+    S3_XML_TOO_MANY_TAGS,  /* 400 BadRequest: more than S3_TAGS_MAX tags (S3's code for it) */
     S3_XML_INVALID_PART,   /* 400 InvalidPart: a part number outside 1..10000 */
     S3_XML_INVALID_ORDER,  /* 400 InvalidPartOrder: part numbers not strictly ascending */
     S3_XML_NOMEM,          /* 500 InternalError */
