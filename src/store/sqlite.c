@@ -17,7 +17,7 @@
     "user_meta, tagging, storage_class"
 #define OBJECT_COLUMNS                                                                                          \
     "bucket, key, size, etag, checksum_algorithm, checksum_value, checksum_type, " HEADER_COLUMNS              \
-    ", created_ms, modified_ms"
+    ", created_ms, modified_ms, part_sizes"
 #define UPLOAD_COLUMNS                                                                                          \
     "id, owner, backend, backend_key, backend_upload_id, created_ms, bucket, key, checksum_algorithm, "        \
     "checksum_type, " HEADER_COLUMNS
@@ -39,14 +39,15 @@ static const char *const stmt_sql[STMT_COUNT] = {
     /* Last writer wins: the row is updated in place, so created_ms (not in the SET list) is kept. */
     [STMT_OBJECT_UPSERT] =
         "INSERT INTO objects (" OBJECT_COLUMNS ") VALUES "
-        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17) "
+        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17, ?18) "
         "ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag, "
         "checksum_algorithm = excluded.checksum_algorithm, checksum_value = excluded.checksum_value, "
         "checksum_type = excluded.checksum_type, content_type = excluded.content_type, "
         "content_encoding = excluded.content_encoding, content_disposition = excluded.content_disposition, "
         "content_language = excluded.content_language, cache_control = excluded.cache_control, "
         "expires = excluded.expires, user_meta = excluded.user_meta, tagging = excluded.tagging, "
-        "storage_class = excluded.storage_class, modified_ms = excluded.modified_ms "
+        "storage_class = excluded.storage_class, modified_ms = excluded.modified_ms, "
+        "part_sizes = excluded.part_sizes "
         "RETURNING id",
     [STMT_OBJECT_DELETE] = "DELETE FROM objects WHERE id = ?1",
     [STMT_OBJECT_SET_TAGGING] = "UPDATE objects SET tagging = ?3 WHERE bucket = ?1 AND key = ?2",

@@ -94,6 +94,12 @@ int store_sqlite_bind_headers(sqlite3_stmt *st, int first, const struct store_ob
  * object in a log line should the metadata be malformed). 0 or -errno. */
 int store_sqlite_col_headers(sqlite3_stmt *st, int first, struct store_arena **a, struct store_object *o);
 
+/* The part sizes of an object completed from a multipart upload, as one BLOB column (sqlite_part_sizes.c); SQL
+ * NULL for an object written whole. Bind: the SQLite result code. Read: into o->part_sizes and o->n_parts, the
+ * array in the arena, checked against o->size (read it first); 0 or -errno (-EIO when malformed). */
+int store_sqlite_bind_part_sizes(sqlite3_stmt *st, int idx, const struct store_object *o);
+int store_sqlite_col_part_sizes(sqlite3_stmt *st, int col, struct store_arena **a, struct store_object *o);
+
 /* A position in a walk over a bucket's keys in byte order (sqlite_list.c): the next row read has a key > pos, or
  * >= pos when inclusive. */
 struct store_sqlite_cursor {

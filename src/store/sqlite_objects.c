@@ -19,6 +19,8 @@ static int object_read_row(sqlite3_stmt *st, struct store_arena **a, struct stor
         err = store_sqlite_col_headers(st, 8, a, o);
     o->created_ms = sqlite3_column_int64(st, 8 + STORE_SQLITE_HEADERS);
     o->modified_ms = sqlite3_column_int64(st, 9 + STORE_SQLITE_HEADERS);
+    if (!err)
+        err = store_sqlite_col_part_sizes(st, 10 + STORE_SQLITE_HEADERS, a, o);
     return err;
 }
 
@@ -173,6 +175,9 @@ static int object_upsert(struct store_sqlite *ss, const struct store_object *o, 
         rc |= store_sqlite_bind_str(st, 4 + i, strs[i]);
     rc |= store_sqlite_bind_headers(st, 8, o) |
           sqlite3_bind_int64(st, 8 + STORE_SQLITE_HEADERS, o->modified_ms ? o->modified_ms : now);
+    /* The part sizes can fail as well (out of memory): bound apart, so the two codes are not mixed. */
+    if (rc == SQLITE_OK)
+        rc = store_sqlite_bind_part_sizes(st, 9 + STORE_SQLITE_HEADERS, o);
     int err = rc != SQLITE_OK ? store_sqlite_errno(ss, rc) : 0;
     if (!err) {
         rc = sqlite3_step(st);

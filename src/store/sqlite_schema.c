@@ -119,6 +119,10 @@ static const char *const migrations[] = {
     "  modified_ms INTEGER NOT NULL,"
     "  PRIMARY KEY (upload_id, number)"
     ") WITHOUT ROWID;",
+
+    /* 3: the part sizes of an object completed from a multipart upload (GetObject ?partNumber=N), encoded by
+     * sqlite_part_sizes.c; NULL for an object written whole, as every object written before is. */
+    "ALTER TABLE objects ADD COLUMN part_sizes BLOB;",
 };
 
 enum { SCHEMA_VERSION = sizeof(migrations) / sizeof(migrations[0]) };

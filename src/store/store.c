@@ -214,9 +214,24 @@ static bool meta_ok(const struct store_object *o)
     return true;
 }
 
+/* The part sizes: each >= 0 and together exactly the object's size. Subtracting from what is left rather than
+ * adding up keeps 10,000 large sizes from overflowing. Needs o->size >= 0. */
+static bool parts_ok(const struct store_object *o)
+{
+    if (o->n_parts > STORE_PART_NUMBER_MAX || !o->part_sizes != !o->n_parts)
+        return false;
+    int64_t left = o->size;
+    for (size_t i = 0; i < o->n_parts; i++) {
+        if (o->part_sizes[i] < 0 || o->part_sizes[i] > left)
+            return false;
+        left -= o->part_sizes[i];
+    }
+    return left == 0 || o->n_parts == 0;
+}
+
 static bool object_ok(const struct store_object *o)
 {
-    if (!o || !bucket_key_ok(o->bucket, o->key) || !o->etag || o->size < 0 || !meta_ok(o))
+    if (!o || !bucket_key_ok(o->bucket, o->key) || !o->etag || o->size < 0 || !meta_ok(o) || !parts_ok(o))
         return false;
     if (o->n_copies < 1 || o->n_copies > STORE_COPIES_MAX || !o->copies)
         return false;

@@ -35,11 +35,13 @@ struct store;
 struct store_arena; /* the memory a result owns; see store_*_free() */
 
 enum {
-    STORE_BUCKET_MAX = 63,       /* bytes in a bucket name */
-    STORE_OWNER_MAX = 128,       /* bytes in an owner access key */
-    STORE_KEY_MAX = 1024,        /* bytes in an object key, prefix or start_after (S3's limit) */
-    STORE_COPIES_MAX = 16,       /* copies per object */
-    STORE_LIST_MAX_KEYS = 10000, /* most entries + prefixes one listing call returns */
+    STORE_BUCKET_MAX = 63,         /* bytes in a bucket name */
+    STORE_OWNER_MAX = 128,         /* bytes in an owner access key */
+    STORE_KEY_MAX = 1024,          /* bytes in an object key, prefix or start_after (S3's limit) */
+    STORE_COPIES_MAX = 16,         /* copies per object */
+    STORE_LIST_MAX_KEYS = 10000,   /* most entries + prefixes one listing call returns */
+    STORE_UPLOAD_ID_MAX = 128,     /* bytes in an upload id (ours or the backend's) */
+    STORE_PART_NUMBER_MAX = 10000, /* parts of a multipart upload, and so of the object it completes to */
 };
 
 /* Displaced copies are queued for cleanup this far in the future, so the caller's own immediate delete runs
@@ -115,6 +117,10 @@ struct store_object {
     int64_t modified_ms;            /* this version's time; 0 on input: the commit time */
     const struct store_copy *copies;
     size_t n_copies;
+    /* Parts of an object completed from a multipart upload, in order (GetObject ?partNumber=N); NULL and 0 for
+     * an object written whole. At most STORE_PART_NUMBER_MAX, each >= 0, summing to size. */
+    const int64_t *part_sizes;
+    size_t n_parts;
     struct store_arena *mem;        /* results only */
 };
 
@@ -153,7 +159,8 @@ void store_object_free(struct store_object *obj);
  * cleanup row for a (backend, backend_key) the new version uses is removed, so the cleaner cannot delete live
  * data. The queued copies are returned in *displaced (NULL if not wanted) so the caller can delete them at once
  * and then call store_cleanup_done() for each; they are due for the cleaner STORE_CLEANUP_GRACE_MS later.
- * Needs 1..STORE_COPIES_MAX copies on distinct backends, an etag and size >= 0.
+ * Needs 1..STORE_COPIES_MAX copies on distinct backends, an etag and size >= 0, and part sizes as struct
+ * store_object says (they replace the previous version's: a whole object has none).
  * Errors: -EIDRM the intent is gone (the pending reaper resolved it, so its backend copy may be deleted: treat
  * the PUT as failed); -EINVAL also when the intent names another bucket or key. On failure the intent stays. */
 int store_object_commit(struct store *s, int64_t intent_id, const struct store_object *obj,
@@ -218,11 +225,6 @@ void store_list_free(struct store_list *l);
  * object gets at Complete, and its parts. The upload row also stands in for a PUT intent: until Complete or
  * Abort, its backend_key and the backend's parts belong to it. */
 
-enum {
-    STORE_UPLOAD_ID_MAX = 128, /* bytes in an upload id (ours or the backend's) */
-    STORE_PART_NUMBER_MAX = 10000,
-};
-
 struct store_upload {
     const char *id;                /* chosen by the caller, unique, URL-safe */
     const char *owner;             /* access key that created it (Initiator and Owner in listings) */
@@ -231,8 +233,9 @@ struct store_upload {
     const char *backend_upload_id; /* the backend's own id for its native upload */
     int64_t created_ms;            /* set by the store */
     /* The object to be: bucket, key, content_*, cache_control, expires, meta, tagging, storage_class, and
-     * checksum_algorithm/checksum_type as declared at Create (checksum_value NULL). size, etag and copies are not
-     * stored; obj.mem stays NULL (the upload's mem owns everything). */
+     * checksum_algorithm/checksum_type as declared at Create (checksum_value NULL). size, etag, copies and
+     * part_sizes are not stored (the part sizes come with the object at Complete); obj.mem stays NULL (the
+     * upload's mem owns everything). */
     struct store_object obj;
     struct store_arena *mem; /* results only */
 };
@@ -285,8 +288,9 @@ int store_parts_list(struct store *s, const char *upload_id, int after_number, s
 void store_part_list_free(struct store_part_list *l);
 /* Completes an upload: in one transaction, removes the upload and its parts and makes obj the current version of
  * (obj->bucket, obj->key) as store_object_commit() does (intent 0), returning the displaced copies the same way.
- * obj must name the upload's bucket and key. Errors: -ENOENT no such upload (another Complete or an Abort won);
- * -EINVAL also when obj names another bucket or key. */
+ * obj must name the upload's bucket and key; its part_sizes are the sizes of the parts the Complete named, in
+ * its order (the store does not check them against the recorded parts). Errors: -ENOENT no such upload (another
+ * Complete or an Abort won); -EINVAL also when obj names another bucket or key. */
 int store_upload_complete(struct store *s, const char *upload_id, const struct store_object *obj,
                           struct store_cleanup_list *displaced);
 /* Removes an upload and its parts. The caller aborts the backend's upload. Errors: -ENOENT. */

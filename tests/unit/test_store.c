@@ -1466,6 +1466,225 @@ static void test_uploads_list(void)
     CHECK_EQ(store_upload_abort(st, "v03"), 0);
 }
 
+/* --- part sizes (GetObject ?partNumber=N) ---------------------------------------------------------------------- */
+
+/* Whether (bucket, key) has exactly these part sizes (none: n 0 and NULL). */
+static bool parts_are(const char *bucket, const char *key, const int64_t *sizes, size_t n)
+{
+    struct store_object g;
+    if (store_object_get(st, bucket, key, &g) != 0)
+        return false;
+    bool same = g.n_parts == n && (n ? g.part_sizes && memcmp(g.part_sizes, sizes, n * sizeof(*sizes)) == 0
+                                     : g.part_sizes == NULL);
+    store_object_free(&g);
+    return same;
+}
+
+static int put_parts(const char *key, const char *etag, const int64_t *sizes, size_t n, int64_t size)
+{
+    struct store_copy c = {.backend = "A", .backend_key = key, .size = size};
+    struct store_object o = mkobj("pz", key, etag, &c, 1);
+    o.size = size;
+    o.part_sizes = sizes;
+    o.n_parts = n;
+    return store_object_commit(st, 0, &o, NULL);
+}
+
+static void test_part_sizes(void)
+{
+    cleanup_drain();
+    /* Runs of one size, sizes that alternate, empty parts, one part, and sizes needing every varint byte. */
+    static const int64_t runs[] = {5, 5, 5, 3}, alt[] = {1, 2, 1, 2, 1}, zeros[] = {0, 7, 0, 0}, one[] = {10},
+                         huge[] = {INT64_MAX - 5, 5}, wide[] = {127, 128, 16383, 16384, INT64_C(1) << 62};
+    static const struct {
+        const char *key;
+        const int64_t *v;
+        size_t n;
+        int64_t size;
+    } cases[] = {
+        {"runs", runs, 4, 18},
+        {"alt", alt, 5, 7},
+        {"zeros", zeros, 4, 7},
+        {"one", one, 1, 10},
+        {"huge", huge, 2, INT64_MAX},
+        {"wide", wide, 5, 127 + 128 + 16383 + 16384 + (INT64_C(1) << 62)},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        CHECK_EQ(put_parts(cases[i].key, "\"e-n\"", cases[i].v, cases[i].n, cases[i].size), 0);
+        CHECK(parts_are("pz", cases[i].key, cases[i].v, cases[i].n));
+    }
+    struct store_object g;
+    CHECK_EQ(store_object_get(st, "pz", "runs", &g), 0);
+    CHECK_EQ(g.size, 18);
+    CHECK_EQ(g.n_parts, 4);
+    if (g.n_parts == 4)
+        CHECK(g.part_sizes[0] == 5 && g.part_sizes[2] == 5 && g.part_sizes[3] == 3);
+    store_object_free(&g);
+    CHECK(g.part_sizes == NULL && g.n_parts == 0); /* freed and zeroed */
+
+    /* Retagging keeps them (and the version). */
+    CHECK_EQ(store_object_set_tagging(st, "pz", "runs", "t=1"), 0);
+    CHECK(parts_are("pz", "runs", runs, 4));
+
+    /* An overwrite replaces them: with other parts, under a condition, then by an object written whole. */
+    struct store_copy c = {.backend = "A", .backend_key = "runs", .size = 7};
+    struct store_object o = mkobj("pz", "runs", "\"e-5\"", &c, 1);
+    o.size = 7;
+    o.part_sizes = alt;
+    o.n_parts = 5;
+    CHECK_EQ(store_object_commit_if(st, 0, &o, &(struct store_cond){.if_match = "\"e-n\""}, NULL), 0);
+    CHECK(parts_are("pz", "runs", alt, 5));
+    o = mkobj("pz", "runs", "\"whole\"", &c, 1);
+    CHECK_EQ(store_object_commit(st, 0, &o, NULL), 0);
+    CHECK(parts_are("pz", "runs", NULL, 0));
+    CHECK_EQ(store_object_get(st, "pz", "runs", &g), 0);
+    CHECK_SEQ(g.etag, "\"whole\"");
+    CHECK(g.tagging == NULL);
+    store_object_free(&g);
+    /* A whole object's neighbours keep theirs. */
+    CHECK(parts_are("pz", "alt", alt, 5));
+
+    /* Listing entries still carry the object size. */
+    struct store_list l;
+    CHECK_EQ(store_list_objects(st, &(struct store_list_query){.bucket = "pz", .prefix = "huge", .max_keys = 5}, &l),
+             0);
+    CHECK_EQ(l.n_entries, 1);
+    if (l.n_entries == 1)
+        CHECK_EQ(l.entries[0].size, INT64_MAX);
+    store_list_free(&l);
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        CHECK_EQ(store_object_delete(st, "pz", cases[i].key, NULL), 0);
+    cleanup_drain();
+}
+
+static void test_part_sizes_invalid(void)
+{
+    static const int64_t ok[] = {4, 4, 2}, neg[] = {-1, 11}, over[] = {INT64_MAX, INT64_MAX, 2};
+    static int64_t ones[STORE_PART_NUMBER_MAX + 1];
+    for (size_t i = 0; i < STORE_PART_NUMBER_MAX + 1; i++)
+        ones[i] = 1;
+    CHECK_EQ(put_parts("inv", "\"kept\"", ok, 3, 10), 0);
+
+    CHECK_EQ(put_parts("inv", "e", ok, 3, 11), -EINVAL);   /* sum below size */
+    CHECK_EQ(put_parts("inv", "e", ok, 3, 9), -EINVAL);    /* sum above size */
+    CHECK_EQ(put_parts("inv", "e", ok, 2, 10), -EINVAL);   /* a part short */
+    CHECK_EQ(put_parts("inv", "e", neg, 2, 10), -EINVAL);  /* a negative size, though the sum matches */
+    CHECK_EQ(put_parts("inv", "e", over, 3, 0), -EINVAL);  /* a sum that overflows int64_t */
+    CHECK_EQ(put_parts("inv", "e", over, 3, INT64_MAX), -EINVAL);
+    CHECK_EQ(put_parts("inv", "e", NULL, 3, 10), -EINVAL); /* NULL with n_parts > 0 */
+    CHECK_EQ(put_parts("inv", "e", ok, 0, 10), -EINVAL);   /* sizes with n_parts 0 */
+    CHECK_EQ(put_parts("inv", "e", ones, STORE_PART_NUMBER_MAX + 1, STORE_PART_NUMBER_MAX + 1), -EINVAL);
+    CHECK_EQ(put_parts("inv", "e", NULL, 0, 10), 0);      /* none at all is a whole object: fine */
+    CHECK(parts_are("pz", "inv", NULL, 0));
+    CHECK_EQ(put_parts("inv", "\"kept\"", ok, 3, 10), 0);
+
+    /* Through commit_if and Complete too; a refused call changes nothing, the upload stays. */
+    struct store_copy c = {.backend = "A", .backend_key = "inv", .size = 10};
+    struct store_object o = mkobj("pz", "inv", "e", &c, 1);
+    o.part_sizes = ok;
+    o.n_parts = 3;
+    o.size = 11;
+    CHECK_EQ(store_object_commit_if(st, 0, &o, &(struct store_cond){.if_match = "\"kept\""}, NULL), -EINVAL);
+    CHECK_EQ(upload_new("u-pinv", "pz", "inv"), 0);
+    struct store_cleanup_list d;
+    CHECK_EQ(store_upload_complete(st, "u-pinv", &o, &d), -EINVAL);
+    CHECK(d.n == 0 && d.mem == NULL);
+    o.size = 10;
+    o.part_sizes = neg;
+    o.n_parts = 2;
+    CHECK_EQ(store_upload_complete(st, "u-pinv", &o, NULL), -EINVAL);
+    o.part_sizes = NULL;
+    CHECK_EQ(store_upload_complete(st, "u-pinv", &o, NULL), -EINVAL);
+    o.part_sizes = ones;
+    o.n_parts = STORE_PART_NUMBER_MAX + 1;
+    o.size = STORE_PART_NUMBER_MAX + 1;
+    CHECK_EQ(store_upload_complete(st, "u-pinv", &o, NULL), -EINVAL);
+    struct store_upload g;
+    CHECK_EQ(store_upload_get(st, "u-pinv", &g), 0);
+    store_upload_free(&g);
+    CHECK_EQ(store_upload_abort(st, "u-pinv"), 0);
+
+    struct store_object got;
+    CHECK_EQ(store_object_get(st, "pz", "inv", &got), 0);
+    CHECK_SEQ(got.etag, "\"kept\"");
+    CHECK_EQ(got.size, 10);
+    store_object_free(&got);
+    CHECK(parts_are("pz", "inv", ok, 3));
+    CHECK_EQ(store_object_delete(st, "pz", "inv", NULL), 0);
+    cleanup_drain();
+}
+
+/* Completing uploads of STORE_PART_NUMBER_MAX parts: one size but the last (as SDKs upload), and all different. */
+static void test_part_sizes_complete(void)
+{
+    enum { N = STORE_PART_NUMBER_MAX };
+    int64_t *same = malloc(N * sizeof(*same)), *differ = malloc(N * sizeof(*differ));
+    CHECK(same && differ);
+    if (!same || !differ) {
+        free(same);
+        free(differ);
+        return;
+    }
+    int64_t same_total = 0, differ_total = 0;
+    for (int i = 0; i < N; i++) {
+        same[i] = i < N - 1 ? 8 << 20 : 1234;
+        /* Varints of 1 to 7 bytes, and a few empty parts. */
+        differ[i] = i % 97 == 0 ? 0 : ((int64_t)i * 1000000007) >> (i % 7 * 6);
+        same_total += same[i];
+        differ_total += differ[i];
+    }
+
+    /* The template's part sizes are not part of an upload: Create ignores them. */
+    struct store_upload up = mkupload("u-p10k", "pz", "big");
+    up.obj.part_sizes = same;
+    up.obj.n_parts = 3; /* they would not even add up */
+    CHECK_EQ(store_upload_create(st, &up), 0);
+    struct store_upload fetched;
+    CHECK_EQ(store_upload_get(st, "u-p10k", &fetched), 0);
+    CHECK(fetched.obj.part_sizes == NULL && fetched.obj.n_parts == 0);
+    CHECK_EQ(part_put("u-p10k", 1, same[0], "\"p1\""), 0);
+
+    struct store_copy c = {.backend = "A", .backend_key = "u-p10k", .size = same_total};
+    struct store_object o = fetched.obj; /* borrows fetched's strings */
+    o.size = same_total;
+    o.etag = "\"big-10000\"";
+    o.copies = &c;
+    o.n_copies = 1;
+    o.part_sizes = same;
+    o.n_parts = N;
+    CHECK_EQ(store_upload_complete(st, "u-p10k", &o, NULL), 0);
+    store_upload_free(&fetched);
+    CHECK(parts_are("pz", "big", same, N));
+    struct store_object g;
+    CHECK_EQ(store_object_get(st, "pz", "big", &g), 0);
+    CHECK_EQ(g.size, same_total);
+    CHECK_EQ(g.n_parts, N);
+    if (g.n_parts == N)
+        CHECK(g.part_sizes[0] == 8 << 20 && g.part_sizes[N - 2] == 8 << 20 && g.part_sizes[N - 1] == 1234);
+    store_object_free(&g);
+
+    /* Completing again over it: the new parts replace the old. */
+    CHECK_EQ(upload_new("u-p10k2", "pz", "big"), 0);
+    c = (struct store_copy){.backend = "A", .backend_key = "u-p10k2", .size = differ_total};
+    o = mkobj("pz", "big", "\"differ-10000\"", &c, 1);
+    o.size = differ_total;
+    o.part_sizes = differ;
+    o.n_parts = N;
+    CHECK_EQ(store_upload_complete(st, "u-p10k2", &o, NULL), 0);
+    CHECK(parts_are("pz", "big", differ, N));
+
+    /* And through a plain commit. */
+    c.backend_key = "pz/big.commit";
+    CHECK_EQ(store_object_commit(st, 0, &o, NULL), 0);
+    CHECK(parts_are("pz", "big", differ, N));
+
+    CHECK_EQ(store_object_delete(st, "pz", "big", NULL), 0);
+    cleanup_drain();
+    free(same);
+    free(differ);
+}
+
 /* --- coroutines on ring threads ---------------------------------------------------------------------------------- */
 
 /* Runs fn(args[i]) as n coroutines on each of `threads` fresh ring threads (args laid out per thread). */
@@ -2097,10 +2316,14 @@ static void test_migrate_from_v1(void)
     CHECK_EQ(store_bucket_create(s, "old", "AK"), 0);
     store_close(s);
 
-    /* Back to version 1: what version 2 added is its two tables, their indexes going with them. */
+    /* Back to version 1: what version 2 added is its two tables, their indexes going with them; version 3 a
+     * column of objects. */
     sqlite3 *db;
     CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
-    CHECK_EQ(sqlite3_exec(db, "DROP TABLE parts; DROP TABLE uploads; PRAGMA user_version = 1", NULL, NULL, NULL),
+    CHECK_EQ(sqlite3_exec(db,
+                          "DROP TABLE parts; DROP TABLE uploads; ALTER TABLE objects DROP COLUMN part_sizes; "
+                          "PRAGMA user_version = 1",
+                          NULL, NULL, NULL),
              SQLITE_OK);
     sqlite3_close(db);
     CHECK_EQ(file_schema_version(path), 1);
@@ -2141,6 +2364,144 @@ static void test_migrate_from_v1(void)
     if (s) {
         CHECK_EQ(store_object_get(s, "old", "k", &g), 0);
         CHECK_SEQ(g.etag, "etag-new");
+        store_object_free(&g);
+        store_close(s);
+    }
+}
+
+/* The BLOB of (bucket, key)'s part sizes in hex ("" for NULL), or NULL when it cannot be read. */
+static char *file_part_sizes_hex(sqlite3 *db, const char *bucket, const char *key)
+{
+    sqlite3_stmt *q;
+    char *hex = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT hex(part_sizes) FROM objects WHERE bucket = ?1 AND key = ?2", -1, &q,
+                           NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_text(q, 1, bucket, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+        hex = strdup((const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    return hex;
+}
+
+/* A database of schema version 2 (before part sizes) is migrated on open: its objects read as written whole, and
+ * new ones keep their part sizes, in the encoding sqlite_part_sizes.c documents. Malformed sizes read as -EIO. */
+static void test_migrate_from_v2(void)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "%s/v2.db", dir);
+    struct store *s;
+    CHECK_EQ(open_sqlite(path, &s), 0);
+    if (!s)
+        return;
+    static const struct store_meta meta[] = {{"x-amz-meta-old", "yes"}};
+    struct store_copy c = {.backend = "A", .backend_key = "old/k", .size = 10};
+    struct store_object o = mkobj("old", "k", "etag-old", &c, 1);
+    o.tagging = "t=1";
+    o.meta = meta;
+    o.n_meta = 1;
+    CHECK_EQ(store_object_commit(s, 0, &o, NULL), 0);
+    struct store_upload up = mkupload("u-v2", "old", "m");
+    CHECK_EQ(store_upload_create(s, &up), 0);
+    store_close(s);
+
+    /* Back to version 2: what version 3 added is one column of objects. */
+    sqlite3 *db;
+    CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_EQ(sqlite3_exec(db, "ALTER TABLE objects DROP COLUMN part_sizes; PRAGMA user_version = 2", NULL, NULL,
+                          NULL),
+             SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_EQ(file_schema_version(path), 2);
+
+    CHECK_EQ(open_sqlite(path, &s), 0);
+    if (!s)
+        return;
+    struct store_object g;
+    CHECK_EQ(store_object_get(s, "old", "k", &g), 0);
+    CHECK_SEQ(g.etag, "etag-old");
+    CHECK_SEQ(g.tagging, "t=1");
+    CHECK_EQ(g.n_meta, 1);
+    CHECK_EQ(g.size, 10);
+    CHECK_EQ(g.n_parts, 0);
+    CHECK(g.part_sizes == NULL);
+    store_object_free(&g);
+    CHECK_EQ(store_object_set_tagging(s, "old", "k", "t=2"), 0);
+    CHECK_EQ(store_object_get(s, "old", "k", &g), 0);
+    CHECK(g.n_parts == 0 && g.part_sizes == NULL);
+    store_object_free(&g);
+
+    /* The upload made before completes with its part sizes, as do new objects. */
+    static const int64_t sizes[] = {5, 5, 5, 3};
+    struct store_copy c2 = {.backend = "A", .backend_key = "u-v2", .size = 18};
+    o = mkobj("old", "m", "\"m-4\"", &c2, 1);
+    o.size = 18;
+    o.part_sizes = sizes;
+    o.n_parts = 4;
+    CHECK_EQ(store_upload_complete(s, "u-v2", &o, NULL), 0);
+    static const int64_t wide[] = {300, INT64_MAX - 300};
+    struct store_copy c3 = {.backend = "A", .backend_key = "old/w", .size = 1};
+    o = mkobj("old", "w", "\"w-2\"", &c3, 1);
+    o.size = INT64_MAX;
+    o.part_sizes = wide;
+    o.n_parts = 2;
+    CHECK_EQ(store_object_commit(s, 0, &o, NULL), 0);
+    CHECK_EQ(store_object_get(s, "old", "m", &g), 0);
+    CHECK_EQ(g.n_parts, 4);
+    if (g.n_parts == 4)
+        CHECK(memcmp(g.part_sizes, sizes, sizeof(sizes)) == 0);
+    store_object_free(&g);
+    store_close(s);
+    CHECK(file_schema_version(path) >= 3);
+
+    /* The encoding is the file's: runs of (count, size) as LEB128 varints, NULL for a whole object. */
+    CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    char *hex = file_part_sizes_hex(db, "old", "m");
+    CHECK_SEQ(hex, "03050103"); /* 3 x 5, 1 x 3 */
+    free(hex);
+    hex = file_part_sizes_hex(db, "old", "w");
+    CHECK_SEQ(hex, "01AC0201D3FDFFFFFFFFFFFF7F"); /* 1 x 300, 1 x (2^63 - 1 - 300) */
+    free(hex);
+    hex = file_part_sizes_hex(db, "old", "k");
+    CHECK_SEQ(hex, "");
+    free(hex);
+
+    /* Malformed BLOBs on the 18-byte object "m": each is refused on read rather than handed out. */
+    static const char *const bad[] = {
+        "X'030501'",                 /* cut off after a count */
+        "X'0305018380'",             /* a varint cut off */
+        "X'0005010312'",             /* a run of 0 parts */
+        "X'03050102'",               /* 17 bytes, not 18 */
+        "X'03050104'",               /* 19 bytes */
+        "X'01FFFFFFFFFFFFFFFFFF01'", /* a varint longer than 9 bytes */
+        "X'904E000112'",             /* 10,000 + 1 parts */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char sql[160];
+        snprintf(sql, sizeof(sql), "UPDATE objects SET part_sizes = %s WHERE bucket = 'old' AND key = 'm'", bad[i]);
+        CHECK_EQ(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+        CHECK_EQ(open_sqlite(path, &s), 0);
+        if (s) {
+            fprintf(stderr, "    (an error log about malformed part sizes on old/m is expected here)\n");
+            CHECK_EQ(store_object_get(s, "old", "m", &g), -EIO);
+            CHECK(g.mem == NULL && g.part_sizes == NULL);
+            store_close(s);
+        }
+        CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    }
+    /* 10,000 parts is the most: 9,999 empty ones and one of 18 bytes. */
+    CHECK_EQ(sqlite3_exec(db, "UPDATE objects SET part_sizes = X'8F4E000112' WHERE bucket = 'old' AND key = 'm'",
+                          NULL, NULL, NULL),
+             SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_EQ(open_sqlite(path, &s), 0);
+    if (s) {
+        CHECK_EQ(store_object_get(s, "old", "m", &g), 0);
+        CHECK_EQ(g.n_parts, STORE_PART_NUMBER_MAX);
+        if (g.n_parts == STORE_PART_NUMBER_MAX)
+            CHECK(g.part_sizes[0] == 0 && g.part_sizes[9998] == 0 && g.part_sizes[9999] == 18);
         store_object_free(&g);
         store_close(s);
     }
@@ -2199,7 +2560,7 @@ static void test_sync_full_rate(void)
 
 static void remove_dir(void)
 {
-    static const char *const files[] = {"store.db", "empty.db", "v1.db", "future.db", "garbage.db", "full.db"};
+    static const char *const files[] = {"store.db", "empty.db", "v1.db", "v2.db", "future.db", "garbage.db", "full.db"};
     char path[192];
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
         for (int j = 0; j < 3; j++) {
@@ -2249,6 +2610,9 @@ int main(void)
     RUN(test_upload_abort);
     RUN(test_upload_reserves_backend_key);
     RUN(test_uploads_list);
+    RUN(test_part_sizes);
+    RUN(test_part_sizes_invalid);
+    RUN(test_part_sizes_complete);
     RUN(test_buckets);
     RUN(test_concurrent_commits);
     RUN(test_concurrent_parts);
@@ -2259,6 +2623,7 @@ int main(void)
     RUN(test_reopen);
     RUN(test_migrate_empty_file);
     RUN(test_migrate_from_v1);
+    RUN(test_migrate_from_v2);
     RUN(test_future_schema);
     RUN(test_sync_full_rate);
     store_close(st);
