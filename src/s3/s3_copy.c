@@ -208,6 +208,8 @@ void s3_op_copy_object(const struct s3_call *k)
     }
 
     struct store_object obj = *so;
+    obj.part_sizes = NULL; /* a copy is written whole: it has no parts of its own */
+    obj.n_parts = 0;
     obj.bucket = k->r->bucket;
     obj.key = k->r->key;
     obj.modified_ms = 0;

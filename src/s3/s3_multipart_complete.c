@@ -170,6 +170,7 @@ void s3_op_mpu_complete(const struct s3_call *k)
     struct s3_complete_request req = {0};
     const struct store_part **parts = NULL;
     struct backend_part *bparts = NULL;
+    int64_t *sizes = NULL;
     char *body = NULL;
     size_t len;
     if (!s3_mpu_open(k, &up))
@@ -190,7 +191,8 @@ void s3_op_mpu_complete(const struct s3_call *k)
     enum s3_checksum_alg alg = alg_name ? s3_checksum_alg_from_name(alg_name, strlen(alg_name)) : S3_CK_NONE;
     parts = calloc(req.n, sizeof(*parts));
     bparts = calloc(req.n, sizeof(*bparts));
-    if (!parts || !bparts) {
+    sizes = calloc(req.n, sizeof(*sizes));
+    if (!parts || !bparts || !sizes) {
         s3_fail(k, 500, "InternalError", "We encountered an internal error. Please try again.");
         goto out;
     }
@@ -212,6 +214,7 @@ void s3_op_mpu_complete(const struct s3_call *k)
         }
         s3_md5_update(&md5, raw, 16);
         size += parts[i]->size;
+        sizes[i] = parts[i]->size;
         bparts[i] = (struct backend_part){parts[i]->number, parts[i]->size, parts[i]->backend_etag};
     }
     if (size > OBJECT_MAX_SIZE) {
@@ -247,6 +250,8 @@ void s3_op_mpu_complete(const struct s3_call *k)
     obj.checksum_algorithm = ck[0] ? up.obj.checksum_algorithm : NULL;
     obj.copies = &(struct store_copy){.backend = up.backend, .backend_key = up.backend_key, .size = size};
     obj.n_copies = 1;
+    obj.part_sizes = sizes;
+    obj.n_parts = req.n;
     struct store_cleanup_list displaced = {0};
     err = store_upload_complete(k->svc->store, up.id, &obj, &displaced);
     if (err < 0) {
@@ -259,6 +264,7 @@ void s3_op_mpu_complete(const struct s3_call *k)
 out:
     free(parts);
     free(bparts);
+    free(sizes);
     free(body);
     s3_complete_request_free(&req);
     store_part_list_free(&have);
