@@ -11,6 +11,10 @@ struct body_source {
     /* Up to len bytes into buf; 0 at the end of the body; -errno on failure (a body whose checksum or signature
      * fails at its end reports the failure from the read that would have returned 0). */
     ssize_t (*read)(struct body_source *src, void *buf, size_t len);
+    /* Optional (NULL when the bytes must be looked at: decoding, hashing): moves up to len bytes of the body into
+     * fd (a socket or a pipe's write end) without copying them through user space where it can; returns as read
+     * does. A mover uses either read or splice for one body, never both. */
+    ssize_t (*splice)(struct body_source *src, int fd, size_t len);
     int64_t length; /* decoded length if known, else -1 */
 };
 
