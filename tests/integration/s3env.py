@@ -7,6 +7,9 @@ Environment:
   S3ENV_MOTO=1   run the boto3-level tests against a moto server instead of s3orch (to check what the tests expect
                  of S3). moto knows nothing of s3orch's credentials model, its disk layout or restarts: the tests of
                  those skip under moto. AWS is the reference where moto differs; the tests note such spots.
+  S3ENV_BACKEND  `fs` (default): s3orch stores on one fs backend. `moto`: s3orch stores on one `type: s3` backend, a
+                 moto server started beside it (backends.py), so the same suites drive the s3 driver. Tests that
+                 look at the fs backend's files skip then (Env.fs_only; Env.backend_root skips by itself).
   S3ORCH_WRAPPER set (valgrind pass): heavy tests shrink their sizes (see `heavy`).
 """
 
@@ -44,6 +47,9 @@ for _name in ("NO_PROXY", "no_proxy"):
         os.environ[_name] = f"{_cur},{_LOOPBACK}" if _cur else _LOOPBACK
 
 MOTO = os.environ.get("S3ENV_MOTO", "") not in ("", "0")
+BACKEND = os.environ.get("S3ENV_BACKEND", "") or "fs"
+if BACKEND not in ("fs", "moto"):
+    raise ValueError(f"S3ENV_BACKEND={BACKEND!r}: expected fs or moto")
 UNDER_WRAPPER = bool(os.environ.get("S3ORCH_WRAPPER"))
 MIB = 1 << 20
 
@@ -82,11 +88,21 @@ def unique(prefix="b"):
 
 # --- configuration --------------------------------------------------------------------------------------------------
 
-def write_config(dir_, max_object_size=None):
+def write_config(dir_, max_object_size=None, backends=None, server_keys=None, extra=""):
     """Writes dir_/s3orch.yaml: buckets `photos` (RW, NC, RO) and `other` (OT), SQLite in dir_/meta.db, one fs
-    backend at dir_/disk1. Returns the path."""
+    backend at dir_/disk1. Returns the path.
+
+    backends: YAML text of the `backends:` list entries to use instead of the fs backend (see
+    backends.s3_backend_entry); server_keys: a dict of further `server:` keys; extra: YAML text appended at the top
+    level (e.g. a backend_circuit_breaker section)."""
     dir_ = Path(dir_)
     server_extra = f"\n  max_object_size: {max_object_size}" if max_object_size else ""
+    server_extra += "".join(f"\n  {k}: {v}" for k, v in (server_keys or {}).items())
+    if backends is None:
+        backends = f"""  - name: disk1
+    type: fs
+    path: {dir_}/disk1
+"""
     cfg = dir_ / "s3orch.yaml"
     cfg.write_text(
         f"""
@@ -114,10 +130,7 @@ buckets:
         permission: read-write
         create_buckets: true
 backends:
-  - name: disk1
-    type: fs
-    path: {dir_}/disk1
-"""
+{backends}{extra}"""
     )
     return cfg
 
@@ -262,20 +275,37 @@ def not_implemented(e):
 # --- the environment a test module runs against ---------------------------------------------------------------------
 
 class Env:
-    """One server (s3orch, or moto with S3ENV_MOTO=1) with the config of write_config()."""
+    """One server (s3orch, or moto with S3ENV_MOTO=1) with the config of write_config(). With S3ENV_BACKEND=moto,
+    s3orch stores on a moto server (backend_moto) through a `type: s3` backend instead of the fs backend.
 
-    def __init__(self, tmp, srv=None):
+    backend_moto, given with srv: the MotoServer that srv's config stores on (so is_fs is False)."""
+
+    def __init__(self, tmp, srv=None, backend_moto=None):
         self.tmp = Path(tmp)
         self.moto = None
+        self.backend_moto = backend_moto
         self.srv = srv
         self._owns_srv = srv is None
         self._probes = {}
         if srv is None:
             if MOTO:
                 self.moto = _Moto(self.tmp)
+            elif BACKEND == "moto":
+                self._start_on_moto_backend()
             else:
                 self.cfg = write_config(self.tmp)
                 self.srv = Server(["--config", str(self.cfg)], self.tmp, 0)
+
+    def _start_on_moto_backend(self):
+        import backends  # here, not at the top: backends imports this module
+
+        self.backend_moto = backends.MotoServer(self.tmp, "backend-moto").start()
+        try:
+            self.cfg = write_config(self.tmp, backends=backends.s3_backend_entry("moto1", self.backend_moto))
+            self.srv = backends.start_s3orch_server(self.cfg, self.tmp)
+        except BaseException:
+            self.backend_moto.stop()
+            raise
 
     @property
     def is_moto(self):
@@ -290,9 +320,25 @@ class Env:
         return self.moto.port if self.moto else self.srv.port
 
     @property
+    def is_fs(self):
+        """Whether this is s3orch storing on its fs backend (the default), whose files a test may look at."""
+        return not self.is_moto and self.backend_moto is None
+
+    @property
     def backend_root(self):
-        """The fs backend's directory (s3orch only)."""
+        """The fs backend's directory (s3orch only). Skips the calling test when s3orch stores on an s3 backend."""
+        if self.backend_moto is not None:
+            self.fs_only("looks at the fs backend's files")
         return self.tmp / "disk1"
+
+    def backend_keys(self):
+        """What the backend holds: the fs backend's files (files_under(backend_root)), or with an s3 backend the keys
+        in its bucket plus `%upload/<key>/<upload id>` for each multipart upload in progress there. Compare two
+        calls to see what a request left behind."""
+        if self.backend_moto is None:
+            return files_under(self.backend_root)
+        m = self.backend_moto
+        return set(m.keys()) | {f"%upload/{k}/{u}" for k, u in m.uploads()}
 
     def client(self, cred=RW, **cfg):
         return make_client(self.url, cred, **cfg)
@@ -306,6 +352,14 @@ class Env:
     def s3orch_only(self, why):
         if self.is_moto:
             pytest.skip(f"s3orch only: {why}")
+
+    def fs_only(self, why):
+        """Skips the calling test unless s3orch stores on its fs backend (not under S3ENV_MOTO=1 nor with
+        S3ENV_BACKEND=moto)."""
+        if self.is_moto:
+            pytest.skip(f"s3orch only: {why}")
+        if self.backend_moto is not None:
+            pytest.skip(f"fs backend only: {why}")
 
     def moto_differs(self, why):
         """Skips under moto where it is known to answer differently from AWS (the reference)."""
@@ -338,14 +392,18 @@ class Env:
         if self.moto:
             self.moto.stop()
         elif self._owns_srv and self.srv is not None:
-            rc = self.srv.proc.poll()
-            if rc is None:
-                try:
-                    self.srv.stop()
-                finally:
-                    self.srv.kill()
-            elif not self.srv.stopped:
-                raise AssertionError(f"s3orch exited on its own with {rc}\n--- stderr ---\n{self.srv.stderr()}")
+            try:
+                rc = self.srv.proc.poll()
+                if rc is None:
+                    try:
+                        self.srv.stop()
+                    finally:
+                        self.srv.kill()
+                elif not self.srv.stopped:
+                    raise AssertionError(f"s3orch exited on its own with {rc}\n--- stderr ---\n{self.srv.stderr()}")
+            finally:
+                if self.backend_moto is not None:
+                    self.backend_moto.stop()
 
 
 @contextlib.contextmanager

@@ -241,7 +241,7 @@ def test_copy_on_one_fs_backend_is_server_side(env):
     """Source and destination share the fs backend: the copy is a hard link, so no byte passed through s3orch (a
     streamed copy would make a second file with a link count of 1)."""
     env.require("CopyObject")
-    env.s3orch_only("looks at the fs backend's files")
+    env.fs_only("looks at the fs backend's files")
     s3 = env.client()
     data = os.urandom(3 * 1024 * 1024)
     s3.put_object(Bucket=BUCKET, Key="cp/link-src", Body=data)

@@ -17,7 +17,7 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 
 from s3env import (  # noqa: F401  (fixtures)
-    BUCKET, MIB, RO, env, error_of, files_under, md5_etag, module_env_fixture, multipart_etag, sha,
+    BUCKET, MIB, RO, env, error_of, md5_etag, module_env_fixture, multipart_etag, sha,
 )
 
 PART = 5 * MIB  # S3's smallest part but the last
@@ -122,8 +122,9 @@ def exists(s3, key):
 
 
 def disk(e):
-    """The files on the fs backend (s3orch only; empty under moto)."""
-    return set() if e.is_moto else files_under(e.backend_root)
+    """What s3orch's backend holds: the fs backend's files or the moto backend's keys and uploads (empty when
+    the tests run against moto itself)."""
+    return set() if e.is_moto else e.backend_keys()
 
 
 def assert_one_new_file(e, before, what):
