@@ -93,7 +93,7 @@ struct one_field {
 static int one_field_end(void *out, int node, const char *text, size_t len)
 {
     struct one_field *f = out;
-    if (node != 1)
+    if (node != 1) /* the root is 0, the field 1 */
         return 0;
     if (len == 0)
         return -EPROTO; /* an empty id or ETag is as good as none */

@@ -19,7 +19,7 @@ enum {
     XP_PART_MAX = 10000,
 };
 
-_Static_assert(S3_KEY_MAX <= XP_TEXT_MAX && 4 * S3_TAG_VALUE_MAX <= XP_TEXT_MAX, "a key and a tag value fit their caps");
+_Static_assert(S3_KEY_MAX <= XP_TEXT_MAX && 4 * S3_TAG_VALUE_MAX <= XP_TEXT_MAX, "a key and a tag value fit");
 _Static_assert(S3_XML_PARSE_DEPTH == XML_WALK_DEPTH, "the depth the header promises is the walk's");
 _Static_assert(S3_XML_OK == 0, "the walk goes on at 0");
 

@@ -391,7 +391,8 @@ static void test_moto_results(void)
              0);
     CHECK_EQ(initiate("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<InitiateMultipartUploadResult "
                       "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>bkt</Bucket><Key>mp</Key><UploadId>"
-                      "DvcfoV2640Tp2ML5zBfduAHfNwr7uyhvxLfpBSvxe2xhw1DLkfnkkw</UploadId></InitiateMultipartUploadResult>",
+                      "DvcfoV2640Tp2ML5zBfduAHfNwr7uyhvxLfpBSvxe2xhw1DLkfnkkw</UploadId>"
+                      "</InitiateMultipartUploadResult>",
                       id),
              0);
     CHECK_STR(id, "DvcfoV2640Tp2ML5zBfduAHfNwr7uyhvxLfpBSvxe2xhw1DLkfnkkw");
@@ -556,6 +557,9 @@ static void test_key_limits(void)
 
     /* "%7E" 1024 times decodes to 1024 bytes; an encoded key is allowed its three bytes a byte, no more. */
     char *enc = malloc(3 * (S3_KEY_MAX + 1) + 1);
+    CHECK(enc != NULL);
+    if (!enc)
+        return;
     for (size_t i = 0; i <= S3_KEY_MAX; i++)
         memcpy(enc + 3 * i, "%7E", 3);
     enc[3 * S3_KEY_MAX] = '\0';
