@@ -23,8 +23,11 @@ enum {
     S3_RESP_LIST_MAX = 1000, /* entries of one page */
 };
 
-/* <Error><Code>…</Code><Message>…</Message></Error>. Also how a 200 that carries an error is recognised
- * (CompleteMultipartUpload and CopyObject may answer 200 and fail in the body): s3_resp_is_error(). */
+/* <Error><Code>…</Code><Message>…</Message></Error>: Code required and not empty, Message "" when absent (both
+ * without surrounding whitespace). Also how a 200 that carries an error is recognised (CompleteMultipartUpload
+ * and CopyObject may answer 200 and fail in the body): s3_resp_is_error(), true when the root element is Error;
+ * it reads no further than that element's start tag (a body over the cap is no error). On failure *out is
+ * zeroed. */
 struct s3_resp_error {
     char code[S3_RESP_CODE_MAX];
     char message[S3_RESP_MESSAGE_MAX];
@@ -32,13 +35,19 @@ struct s3_resp_error {
 int s3_resp_parse_error(const char *body, size_t len, struct s3_resp_error *out);
 bool s3_resp_is_error(const char *body, size_t len);
 
-/* <InitiateMultipartUploadResult>…<UploadId>id</UploadId>…: the id. */
+/* <InitiateMultipartUploadResult>…<UploadId>id</UploadId>…: the id, not empty, byte for byte. */
 int s3_resp_parse_initiate(const char *body, size_t len, char upload_id[S3_RESP_ID_MAX]);
 /* <CompleteMultipartUploadResult>…<ETag>"…"</ETag>…, <CopyObjectResult>…<ETag>…, <CopyPartResult>…<ETag>…: the
- * ETag as sent (quotes kept). root names the document expected. */
+ * ETag as sent (quotes kept, surrounding whitespace dropped), not empty. root names the document expected;
+ * CompleteMultipartUploadResult also takes moto's CompleteMultipartUploadResponse. The output buffers of both are
+ * zeroed on failure. */
 int s3_resp_parse_etag(const char *body, size_t len, const char *root, char etag[S3_RESP_ETAG_MAX]);
 
-/* <ListBucketResult> of ListObjectsV2. */
+/* <ListBucketResult> of ListObjectsV2: at most S3_RESP_LIST_MAX Contents, each with a Key (not empty); Size,
+ * ETag and LastModified are 0, "" and 0 when absent. IsTruncated is required. Keys are kept byte for byte, or
+ * percent-decoded ("+" a space) when the document says EncodingType url; either way at most S3_KEY_MAX bytes
+ * without a NUL. CommonPrefixes are not read. truncated with next_token "" is what the backend sent: the caller
+ * decides. On failure *out is freed and zeroed; s3_resp_list_free() may be called twice. */
 struct s3_resp_entry {
     char *key; /* malloc'd, owned by the list */
     int64_t size;

@@ -1,11 +1,9 @@
-/* One expat pass per body, steered by a table per request type: each element it knows names its parent, whether
- * it holds text (and how many bytes), whether it must appear and whether it may repeat. The walk keeps a stack of
- * open elements; one the table does not know is skipped with all it holds, as S3 skips it. Text is gathered only
- * inside known text elements, into a fixed buffer, because expat hands it over in pieces (around entities, CDATA
- * sections and its own buffer edges). */
+/* One walk per body (util/xml_walk.h), steered by a table per request type: each element it knows names its
+ * parent, whether it holds text (and how many bytes), whether it must appear and whether it may repeat. An element
+ * the table does not know is skipped with all it holds, as S3 skips it. The hooks here return enum
+ * s3_xml_parse_err values, which the walk hands back as they are. */
 #include "s3/s3_xml_parse.h"
 
-#include <expat.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,209 +11,21 @@
 
 #include "s3/s3_request.h"
 #include "s3/s3_sigv4.h"
+#include "util/xml_walk.h"
 
 enum {
     XP_TEXT_MAX = 1024, /* the most text any element here holds: a key, an ETag, a tag value of 4-byte characters */
     XP_SMALL_MAX = 64,  /* numbers, booleans and checksums, with room for a pretty-printer's indentation */
     XP_PART_MAX = 10000,
-    /* Between a namespace URI and the local name expat reports: names cannot hold it, and expat refuses a URI that
-     * does, so what follows the last one is the local name. */
-    XP_NS_SEP = '\n',
 };
 
-_Static_assert(S3_KEY_MAX <= XP_TEXT_MAX && 4 * S3_TAG_VALUE_MAX <= XP_TEXT_MAX, "text fits the buffer");
+_Static_assert(S3_KEY_MAX <= XP_TEXT_MAX && 4 * S3_TAG_VALUE_MAX <= XP_TEXT_MAX, "a key and a tag value fit");
+_Static_assert(S3_XML_PARSE_DEPTH == XML_WALK_DEPTH, "the depth the header promises is the walk's");
+_Static_assert(S3_XML_OK == 0, "the walk goes on at 0");
 
-enum xp_flag {
-    XP_REQUIRED = 1, /* at least once in each parent */
-    XP_ONCE = 2,     /* at most once in each parent */
-    XP_TRIM = 4,     /* surrounding XML whitespace dropped: numbers, booleans, ETags, names; never keys or values */
-};
-
-struct xp_node {
-    const char *name;
-    int parent; /* index in the same table; -1 for the root, which is entry 0 */
-    unsigned flags;
-    size_t max; /* bytes of text for an element that holds text; 0 for one that holds elements */
-    enum s3_xml_parse_err over; /* what text beyond max is */
-};
-
-struct xp_type {
-    const struct xp_node *nodes;
-    int nnodes; /* at most 32: a frame's `seen` has a bit per node */
-    size_t body_max;
-    enum s3_xml_parse_err (*start)(void *out, int node);
-    /* text[0..len) with a NUL after it for an element that holds text; NULL for others */
-    enum s3_xml_parse_err (*end)(void *out, int node, const char *text, size_t len);
-};
-
-struct xp_frame {
-    int node; /* -1: an element the table does not know, or inside one */
-    uint32_t seen; /* children met so far, by node index */
-};
-
-struct xp {
-    const struct xp_type *type;
-    void *out;
-    XML_Parser parser;
-    enum s3_xml_parse_err err;
-    int depth;
-    struct xp_frame stack[S3_XML_PARSE_DEPTH];
-    size_t text_len;
-    char text[XP_TEXT_MAX + 1];
-};
-
-static void xp_check(struct xp *x, enum s3_xml_parse_err err)
+static enum s3_xml_parse_err xp_parse(const struct xml_walk_type *type, void *out, const char *body, size_t len)
 {
-    if (err == S3_XML_OK)
-        return;
-    x->err = err;
-    XML_StopParser(x->parser, XML_FALSE);
-}
-
-static int xp_child(const struct xp_type *t, int parent, const char *name)
-{
-    for (int i = 1; i < t->nnodes; i++)
-        if (t->nodes[i].parent == parent && strcmp(t->nodes[i].name, name) == 0)
-            return i;
-    return -1;
-}
-
-static enum s3_xml_parse_err xp_open(struct xp *x, const char *name)
-{
-    const struct xp_type *t = x->type;
-    if (x->depth == S3_XML_PARSE_DEPTH)
-        return S3_XML_MALFORMED;
-    const char *sep = strrchr(name, XP_NS_SEP);
-    const char *local = sep ? sep + 1 : name;
-    int node = 0;
-    if (x->depth == 0) {
-        if (strcmp(local, t->nodes[0].name) != 0)
-            return S3_XML_MALFORMED;
-    } else {
-        struct xp_frame *parent = &x->stack[x->depth - 1];
-        /* Text elements hold text only: markup inside a key would make its bytes a guess. */
-        if (parent->node >= 0 && t->nodes[parent->node].max)
-            return S3_XML_MALFORMED;
-        node = parent->node < 0 ? -1 : xp_child(t, parent->node, local);
-        if (node >= 0) {
-            uint32_t bit = UINT32_C(1) << node;
-            if ((t->nodes[node].flags & XP_ONCE) && (parent->seen & bit))
-                return S3_XML_MALFORMED;
-            parent->seen |= bit;
-        }
-    }
-    if (node >= 0) {
-        x->text_len = 0;
-        enum s3_xml_parse_err err = t->start ? t->start(x->out, node) : S3_XML_OK;
-        if (err != S3_XML_OK)
-            return err;
-    }
-    x->stack[x->depth++] = (struct xp_frame){ node, 0 };
-    return S3_XML_OK;
-}
-
-static bool xp_is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static enum s3_xml_parse_err xp_close(struct xp *x)
-{
-    const struct xp_type *t = x->type;
-    const struct xp_frame f = x->stack[--x->depth];
-    if (f.node < 0)
-        return S3_XML_OK;
-    for (int i = 1; i < t->nnodes; i++)
-        if (t->nodes[i].parent == f.node && (t->nodes[i].flags & XP_REQUIRED) && !(f.seen & (UINT32_C(1) << i)))
-            return S3_XML_MALFORMED;
-    const struct xp_node *d = &t->nodes[f.node];
-    if (!d->max)
-        return t->end(x->out, f.node, NULL, 0);
-    char *text = x->text;
-    size_t len = x->text_len;
-    if (d->flags & XP_TRIM) {
-        while (len && xp_is_space(text[len - 1]))
-            len--;
-        while (len && xp_is_space(*text)) {
-            text++;
-            len--;
-        }
-    }
-    text[len] = '\0';
-    return t->end(x->out, f.node, text, len);
-}
-
-static void XMLCALL xp_start(void *data, const XML_Char *name, const XML_Char **attrs)
-{
-    struct xp *x = data;
-    (void)attrs;
-    if (x->err == S3_XML_OK)
-        xp_check(x, xp_open(x, name));
-}
-
-static void XMLCALL xp_end(void *data, const XML_Char *name)
-{
-    struct xp *x = data;
-    (void)name;
-    if (x->err == S3_XML_OK)
-        xp_check(x, xp_close(x));
-}
-
-static void XMLCALL xp_text(void *data, const XML_Char *s, int n)
-{
-    struct xp *x = data;
-    if (x->err != S3_XML_OK || x->depth == 0)
-        return;
-    int node = x->stack[x->depth - 1].node;
-    if (node < 0 || !x->type->nodes[node].max)
-        return; /* whitespace between elements, or text S3 would ignore too */
-    const struct xp_node *d = &x->type->nodes[node];
-    if ((size_t)n > d->max - x->text_len) {
-        xp_check(x, d->over);
-        return;
-    }
-    memcpy(x->text + x->text_len, s, (size_t)n);
-    x->text_len += (size_t)n;
-}
-
-/* No DTD at all: it is where entity expansion (billion laughs) and external entities (reading files) live. */
-static void XMLCALL xp_doctype(void *data, const XML_Char *name, const XML_Char *sysid, const XML_Char *pubid,
-                               int has_internal_subset)
-{
-    (void)name, (void)sysid, (void)pubid, (void)has_internal_subset;
-    xp_check(data, S3_XML_MALFORMED);
-}
-
-/* Declarations come only inside a DOCTYPE, which xp_doctype stops at; this holds should that ever change. */
-static void XMLCALL xp_entity_decl(void *data, const XML_Char *name, int is_parameter, const XML_Char *value,
-                                   int value_len, const XML_Char *base, const XML_Char *sysid,
-                                   const XML_Char *pubid, const XML_Char *notation)
-{
-    (void)name, (void)is_parameter, (void)value, (void)value_len, (void)base, (void)sysid, (void)pubid;
-    (void)notation;
-    xp_check(data, S3_XML_MALFORMED);
-}
-
-static enum s3_xml_parse_err xp_parse(const struct xp_type *type, void *out, const char *body, size_t len)
-{
-    if (len > type->body_max)
-        return S3_XML_TOO_LARGE;
-    if (len == 0)
-        return S3_XML_MALFORMED;
-    struct xp x = { .type = type, .out = out };
-    /* UTF-8 whatever the declaration says: S3 bodies are UTF-8, and the text caps count its bytes. */
-    x.parser = XML_ParserCreateNS("UTF-8", XP_NS_SEP);
-    if (!x.parser)
-        return S3_XML_NOMEM;
-    XML_SetUserData(x.parser, &x);
-    XML_SetElementHandler(x.parser, xp_start, xp_end);
-    XML_SetCharacterDataHandler(x.parser, xp_text);
-    XML_SetStartDoctypeDeclHandler(x.parser, xp_doctype);
-    XML_SetEntityDeclHandler(x.parser, xp_entity_decl);
-    if (XML_Parse(x.parser, body, (int)len, XML_TRUE) != XML_STATUS_OK && x.err == S3_XML_OK)
-        x.err = XML_GetErrorCode(x.parser) == XML_ERROR_NO_MEMORY ? S3_XML_NOMEM : S3_XML_MALFORMED;
-    XML_ParserFree(x.parser);
-    return x.err;
+    return (enum s3_xml_parse_err)xml_walk(type, out, body, len);
 }
 
 static char *xp_strdup(const char *s, size_t n)
@@ -288,12 +98,12 @@ const char *s3_xml_parse_message(enum s3_xml_parse_err err)
 
 enum { DEL_ROOT, DEL_QUIET, DEL_OBJECT, DEL_KEY, DEL_VERSION_ID, DEL_NODES };
 
-static const struct xp_node delete_nodes[DEL_NODES] = {
+static const struct xml_walk_node delete_nodes[DEL_NODES] = {
     [DEL_ROOT] = { "Delete", -1, 0, 0, S3_XML_MALFORMED },
-    [DEL_QUIET] = { "Quiet", DEL_ROOT, XP_ONCE | XP_TRIM, XP_SMALL_MAX, S3_XML_MALFORMED },
-    [DEL_OBJECT] = { "Object", DEL_ROOT, XP_REQUIRED, 0, S3_XML_MALFORMED },
-    [DEL_KEY] = { "Key", DEL_OBJECT, XP_REQUIRED | XP_ONCE, S3_KEY_MAX, S3_XML_MALFORMED },
-    [DEL_VERSION_ID] = { "VersionId", DEL_OBJECT, XP_ONCE, XP_TEXT_MAX, S3_XML_MALFORMED },
+    [DEL_QUIET] = { "Quiet", DEL_ROOT, XW_ONCE | XW_TRIM, XP_SMALL_MAX, S3_XML_MALFORMED },
+    [DEL_OBJECT] = { "Object", DEL_ROOT, XW_REQUIRED, 0, S3_XML_MALFORMED },
+    [DEL_KEY] = { "Key", DEL_OBJECT, XW_REQUIRED | XW_ONCE, S3_KEY_MAX, S3_XML_MALFORMED },
+    [DEL_VERSION_ID] = { "VersionId", DEL_OBJECT, XW_ONCE, XP_TEXT_MAX, S3_XML_MALFORMED },
 };
 
 struct delete_state {
@@ -301,7 +111,7 @@ struct delete_state {
     size_t alloc;
 };
 
-static enum s3_xml_parse_err delete_start(void *out, int node)
+static int delete_start(void *out, int node)
 {
     struct delete_state *st = out;
     struct s3_delete_request *r = st->r;
@@ -329,7 +139,7 @@ static enum s3_xml_parse_err parse_bool(const char *text, size_t len, bool *out)
     return S3_XML_OK;
 }
 
-static enum s3_xml_parse_err delete_end(void *out, int node, const char *text, size_t len)
+static int delete_end(void *out, int node, const char *text, size_t len)
 {
     struct s3_delete_request *r = ((struct delete_state *)out)->r;
     struct s3_delete_object *o = r->n ? &r->objects[r->n - 1] : NULL;
@@ -348,8 +158,11 @@ static enum s3_xml_parse_err delete_end(void *out, int node, const char *text, s
     }
 }
 
-static const struct xp_type delete_type = { delete_nodes, DEL_NODES, S3_DELETE_BODY_MAX, delete_start,
-                                            delete_end };
+static const struct xml_walk_type delete_type = {
+    .nodes = delete_nodes, .nnodes = DEL_NODES, .body_max = S3_DELETE_BODY_MAX,
+    .malformed = S3_XML_MALFORMED, .too_large = S3_XML_TOO_LARGE, .nomem = S3_XML_NOMEM,
+    .start = delete_start, .end = delete_end,
+};
 
 enum s3_xml_parse_err s3_xml_parse_delete(const char *body, size_t len, struct s3_delete_request *out)
 {
@@ -376,16 +189,16 @@ void s3_delete_request_free(struct s3_delete_request *r)
 enum { CMP_ROOT, CMP_PART, CMP_NUMBER, CMP_ETAG, CMP_CRC32, CMP_CRC32C, CMP_CRC64NVME, CMP_SHA1, CMP_SHA256,
        CMP_NODES };
 
-static const struct xp_node complete_nodes[CMP_NODES] = {
+static const struct xml_walk_node complete_nodes[CMP_NODES] = {
     [CMP_ROOT] = { "CompleteMultipartUpload", -1, 0, 0, S3_XML_MALFORMED },
-    [CMP_PART] = { "Part", CMP_ROOT, XP_REQUIRED, 0, S3_XML_MALFORMED },
-    [CMP_NUMBER] = { "PartNumber", CMP_PART, XP_REQUIRED | XP_ONCE | XP_TRIM, XP_SMALL_MAX, S3_XML_MALFORMED },
-    [CMP_ETAG] = { "ETag", CMP_PART, XP_REQUIRED | XP_ONCE | XP_TRIM, XP_TEXT_MAX, S3_XML_MALFORMED },
-    [CMP_CRC32] = { "ChecksumCRC32", CMP_PART, XP_TRIM, XP_SMALL_MAX, S3_XML_MALFORMED },
-    [CMP_CRC32C] = { "ChecksumCRC32C", CMP_PART, XP_TRIM, XP_SMALL_MAX, S3_XML_MALFORMED },
-    [CMP_CRC64NVME] = { "ChecksumCRC64NVME", CMP_PART, XP_TRIM, XP_SMALL_MAX, S3_XML_MALFORMED },
-    [CMP_SHA1] = { "ChecksumSHA1", CMP_PART, XP_TRIM, XP_SMALL_MAX, S3_XML_MALFORMED },
-    [CMP_SHA256] = { "ChecksumSHA256", CMP_PART, XP_TRIM, XP_SMALL_MAX, S3_XML_MALFORMED },
+    [CMP_PART] = { "Part", CMP_ROOT, XW_REQUIRED, 0, S3_XML_MALFORMED },
+    [CMP_NUMBER] = { "PartNumber", CMP_PART, XW_REQUIRED | XW_ONCE | XW_TRIM, XP_SMALL_MAX, S3_XML_MALFORMED },
+    [CMP_ETAG] = { "ETag", CMP_PART, XW_REQUIRED | XW_ONCE | XW_TRIM, XP_TEXT_MAX, S3_XML_MALFORMED },
+    [CMP_CRC32] = { "ChecksumCRC32", CMP_PART, XW_TRIM, XP_SMALL_MAX, S3_XML_MALFORMED },
+    [CMP_CRC32C] = { "ChecksumCRC32C", CMP_PART, XW_TRIM, XP_SMALL_MAX, S3_XML_MALFORMED },
+    [CMP_CRC64NVME] = { "ChecksumCRC64NVME", CMP_PART, XW_TRIM, XP_SMALL_MAX, S3_XML_MALFORMED },
+    [CMP_SHA1] = { "ChecksumSHA1", CMP_PART, XW_TRIM, XP_SMALL_MAX, S3_XML_MALFORMED },
+    [CMP_SHA256] = { "ChecksumSHA256", CMP_PART, XW_TRIM, XP_SMALL_MAX, S3_XML_MALFORMED },
 };
 
 static const enum s3_checksum_alg complete_alg[CMP_NODES] = {
@@ -398,7 +211,7 @@ struct complete_state {
     size_t alloc;
 };
 
-static enum s3_xml_parse_err complete_start(void *out, int node)
+static int complete_start(void *out, int node)
 {
     struct complete_state *st = out;
     struct s3_complete_request *r = st->r;
@@ -434,7 +247,7 @@ static enum s3_xml_parse_err parse_part_number(const char *text, size_t len, int
     return S3_XML_OK;
 }
 
-static enum s3_xml_parse_err complete_end(void *out, int node, const char *text, size_t len)
+static int complete_end(void *out, int node, const char *text, size_t len)
 {
     struct s3_complete_request *r = ((struct complete_state *)out)->r;
     struct s3_complete_part *p = r->n ? &r->parts[r->n - 1] : NULL;
@@ -458,8 +271,11 @@ static enum s3_xml_parse_err complete_end(void *out, int node, const char *text,
     }
 }
 
-static const struct xp_type complete_type = { complete_nodes, CMP_NODES, S3_COMPLETE_BODY_MAX, complete_start,
-                                              complete_end };
+static const struct xml_walk_type complete_type = {
+    .nodes = complete_nodes, .nnodes = CMP_NODES, .body_max = S3_COMPLETE_BODY_MAX,
+    .malformed = S3_XML_MALFORMED, .too_large = S3_XML_TOO_LARGE, .nomem = S3_XML_NOMEM,
+    .start = complete_start, .end = complete_end,
+};
 
 enum s3_xml_parse_err s3_xml_parse_complete(const char *body, size_t len, struct s3_complete_request *out)
 {
@@ -532,15 +348,15 @@ static enum s3_xml_parse_err tag_check(const struct s3_tagging *t, size_t i)
 enum { TAG_ROOT, TAG_SET, TAG_TAG, TAG_KEY, TAG_VALUE, TAG_NODES };
 
 /* A key or value beyond 4 bytes a character is too long whatever it holds. */
-static const struct xp_node tagging_nodes[TAG_NODES] = {
+static const struct xml_walk_node tagging_nodes[TAG_NODES] = {
     [TAG_ROOT] = { "Tagging", -1, 0, 0, S3_XML_MALFORMED },
-    [TAG_SET] = { "TagSet", TAG_ROOT, XP_REQUIRED | XP_ONCE, 0, S3_XML_MALFORMED },
+    [TAG_SET] = { "TagSet", TAG_ROOT, XW_REQUIRED | XW_ONCE, 0, S3_XML_MALFORMED },
     [TAG_TAG] = { "Tag", TAG_SET, 0, 0, S3_XML_MALFORMED },
-    [TAG_KEY] = { "Key", TAG_TAG, XP_REQUIRED | XP_ONCE, 4 * S3_TAG_KEY_MAX, S3_XML_INVALID_TAG },
-    [TAG_VALUE] = { "Value", TAG_TAG, XP_REQUIRED | XP_ONCE, 4 * S3_TAG_VALUE_MAX, S3_XML_INVALID_TAG },
+    [TAG_KEY] = { "Key", TAG_TAG, XW_REQUIRED | XW_ONCE, 4 * S3_TAG_KEY_MAX, S3_XML_INVALID_TAG },
+    [TAG_VALUE] = { "Value", TAG_TAG, XW_REQUIRED | XW_ONCE, 4 * S3_TAG_VALUE_MAX, S3_XML_INVALID_TAG },
 };
 
-static enum s3_xml_parse_err tagging_start(void *out, int node)
+static int tagging_start(void *out, int node)
 {
     struct s3_tagging *t = out;
     if (node != TAG_TAG)
@@ -551,7 +367,7 @@ static enum s3_xml_parse_err tagging_start(void *out, int node)
     return S3_XML_OK;
 }
 
-static enum s3_xml_parse_err tagging_end(void *out, int node, const char *text, size_t len)
+static int tagging_end(void *out, int node, const char *text, size_t len)
 {
     struct s3_tagging *t = out;
     struct s3_tag *tag = t->n ? &t->tags[t->n - 1] : NULL;
@@ -569,8 +385,11 @@ static enum s3_xml_parse_err tagging_end(void *out, int node, const char *text, 
     }
 }
 
-static const struct xp_type tagging_type = { tagging_nodes, TAG_NODES, S3_TAGGING_BODY_MAX, tagging_start,
-                                             tagging_end };
+static const struct xml_walk_type tagging_type = {
+    .nodes = tagging_nodes, .nnodes = TAG_NODES, .body_max = S3_TAGGING_BODY_MAX,
+    .malformed = S3_XML_MALFORMED, .too_large = S3_XML_TOO_LARGE, .nomem = S3_XML_NOMEM,
+    .start = tagging_start, .end = tagging_end,
+};
 
 enum s3_xml_parse_err s3_xml_parse_tagging(const char *body, size_t len, struct s3_tagging *out)
 {
@@ -659,9 +478,9 @@ void s3_tagging_free(struct s3_tagging *t)
 
 enum { CB_ROOT, CB_LOCATION, CB_NODES };
 
-static const struct xp_node create_bucket_nodes[CB_NODES] = {
+static const struct xml_walk_node create_bucket_nodes[CB_NODES] = {
     [CB_ROOT] = { "CreateBucketConfiguration", -1, 0, 0, S3_XML_MALFORMED },
-    [CB_LOCATION] = { "LocationConstraint", CB_ROOT, XP_ONCE | XP_TRIM, XP_TEXT_MAX, S3_XML_MALFORMED },
+    [CB_LOCATION] = { "LocationConstraint", CB_ROOT, XW_ONCE | XW_TRIM, XP_TEXT_MAX, S3_XML_MALFORMED },
 };
 
 struct create_bucket_state {
@@ -669,7 +488,7 @@ struct create_bucket_state {
     size_t cap;
 };
 
-static enum s3_xml_parse_err create_bucket_end(void *out, int node, const char *text, size_t len)
+static int create_bucket_end(void *out, int node, const char *text, size_t len)
 {
     struct create_bucket_state *st = out;
     if (node != CB_LOCATION)
@@ -680,8 +499,11 @@ static enum s3_xml_parse_err create_bucket_end(void *out, int node, const char *
     return S3_XML_OK;
 }
 
-static const struct xp_type create_bucket_type = { create_bucket_nodes, CB_NODES, S3_BUCKET_CONFIG_BODY_MAX, NULL,
-                                                   create_bucket_end };
+static const struct xml_walk_type create_bucket_type = {
+    .nodes = create_bucket_nodes, .nnodes = CB_NODES, .body_max = S3_BUCKET_CONFIG_BODY_MAX,
+    .malformed = S3_XML_MALFORMED, .too_large = S3_XML_TOO_LARGE, .nomem = S3_XML_NOMEM,
+    .start = NULL, .end = create_bucket_end,
+};
 
 enum s3_xml_parse_err s3_xml_parse_create_bucket(const char *body, size_t len, char *location, size_t cap)
 {
