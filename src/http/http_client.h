@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "http/http_chunked.h"
 #include "util/body.h"
 
 enum {
@@ -35,7 +36,8 @@ struct http_endpoint {
     int64_t connect_ns;  /* connect timeout; 0 = 5 s */
 };
 
-/* Resolves host and port (numeric or names) into ep with getaddrinfo. -EINVAL, -ENOENT (no address). */
+/* Resolves host and port (numeric or names) into ep's addr, addrlen and host with getaddrinfo; the other fields
+ * are the caller's. -EINVAL, -ENOENT (no address). */
 int http_endpoint_resolve(struct http_endpoint *ep, const char *host, const char *port);
 
 struct http_client_header {
@@ -45,10 +47,13 @@ struct http_client_header {
 struct http_client_request {
     const char *method;
     const char *target;  /* origin-form: "/path?query", already percent-encoded */
-    const struct http_client_header *headers; /* Host, Content-Length and Connection are added by the client */
+    /* Host and Content-Length are added by the client; none of them, Connection or Transfer-Encoding here */
+    const struct http_client_header *headers;
     size_t nheaders;
     int64_t content_length;   /* -1: no body and no Content-Length header (GET, HEAD, DELETE) */
-    struct body_source *body; /* exactly content_length bytes; NULL when content_length <= 0 */
+    /* Exactly content_length bytes; NULL when content_length <= 0. A source that splices is handed the socket
+     * and must bound its own waits (splice_move with its deadline): the exchange's deadline cannot reach it. */
+    struct body_source *body;
     bool idempotent;          /* a pooled connection that turns out dead may be retried once on a new one; only
                                  for requests without a body, or whose body has not been read yet */
     bool head;                /* a HEAD request: the response has no body whatever its Content-Length says */
@@ -59,26 +64,30 @@ struct http_client_exchange {
     int status;
     struct http_client_header headers[HTTP_CLIENT_HEADERS_MAX]; /* NUL-terminated slices of head */
     size_t nheaders;
-    int64_t content_length; /* -1 when the body is chunked or runs to the close */
+    int64_t content_length; /* -1 when the body is chunked or runs to the close; for HEAD, what the header says */
     /* internal */
     struct http_client_conn *conn;
     const struct http_endpoint *ep;
     int64_t deadline;
-    int64_t body_left;
+    int64_t body_left; /* Content-Length bytes not yet read; -1 when chunked or to the close */
     bool chunked, body_done, reusable;
-    char head[HTTP_CLIENT_HEAD_MAX];
+    size_t rpos, rlen; /* head[rpos..rlen): body bytes that came with the head, not yet consumed */
+    struct http_chunked dechunk;
+    char head[HTTP_CLIENT_HEAD_MAX]; /* the request head while it is sent, then the response head */
 };
 
 /* Sends the request on a pooled or new connection and reads the response head into ex. On failure nothing is
- * left open. -ECONNREFUSED and friends, -ETIMEDOUT, -EPROTO (a malformed response), -E2BIG (a head over
- * HTTP_CLIENT_HEAD_MAX), the body source's error. */
+ * left open. -ECONNREFUSED and friends, -ETIMEDOUT, -ECONNRESET (closed before answering), -EPROTO (a malformed
+ * response), -E2BIG (a response head over HTTP_CLIENT_HEAD_MAX or HTTP_CLIENT_HEADERS_MAX, or a request head over
+ * HTTP_CLIENT_HEAD_MAX), -EINVAL (a method, target or header that would break the request head), -EPIPE (the body
+ * source ended short), the body source's error. */
 int http_client_request(const struct http_endpoint *ep, const struct http_client_request *req,
                         struct http_client_exchange *ex, int64_t deadline);
 /* The value of a response header (case-insensitive name), or NULL. */
 const char *http_client_header(const struct http_client_exchange *ex, const char *name);
-/* Up to len bytes of the response body; 0 at its end. */
+/* Up to len bytes of the response body; 0 at its end; -ECONNRESET when it ends short, -EPROTO bad chunked framing. */
 ssize_t http_client_body_read(struct http_client_exchange *ex, void *buf, size_t len);
-/* The whole (rest of the) body into sink, spliced when sink->splice_fd >= 0 and the body is not chunked. */
+/* The whole (rest of the) body into sink, spliced when sink->splice_fd >= 0 and the body has a Content-Length. */
 int http_client_body_to_sink(struct http_client_exchange *ex, struct body_sink *sink);
 /* Reads and drops the rest of a small body (at most limit bytes; more closes the connection instead). */
 int http_client_body_discard(struct http_client_exchange *ex, size_t limit);
