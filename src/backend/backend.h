@@ -24,6 +24,14 @@ enum {
     BACKEND_ETAG_MAX = 128,      /* bytes in a backend's part ETag, NUL included */
 };
 
+/* What a client claimed of a body that s3orch passes through unread (zero-copy): the backend checks it. */
+struct backend_put_claims {
+    const char *content_sha256;  /* hex the body hashes to (a signed payload), or NULL */
+    const char *content_md5;     /* base64 Content-MD5, or NULL */
+    const char *checksum_header; /* "x-amz-checksum-crc32"…, or NULL */
+    const char *checksum_value;  /* base64 */
+};
+
 /* A part of a native multipart upload, as handed to complete. */
 struct backend_part {
     int number;       /* ascending, 1..10000 */
@@ -35,6 +43,12 @@ struct backend_ops {
     /* Stores exactly `size` bytes read from src under bkey, replacing an existing object atomically: readers see
      * the old bytes or the new ones, never a mix. A source shorter than size → -EPIPE; longer → -EMSGSIZE. */
     int (*put)(struct backend *b, const char *bkey, struct body_source *src, int64_t size);
+    /* Optional, NULL where the backend cannot check a body (fs): put, with the client's claims passed on for the
+     * backend to verify, so s3orch need not read the bytes; etag receives the backend's ETag of the stored object
+     * (quoted hex MD5 for a plain PUT). A body that fails a claim → -EBADMSG. -ENOTSUP, before anything of the
+     * body is read, when the backend is known not to check one of the claims (the caller then checks itself). */
+    int (*put_verified)(struct backend *b, const char *bkey, struct body_source *src, int64_t size,
+                        const struct backend_put_claims *claims, char etag[BACKEND_ETAG_MAX]);
     /* Sends bytes [off, off+len) of bkey to sink; -ENOENT, or -ERANGE when the object is shorter than off+len. */
     int (*get)(struct backend *b, const char *bkey, int64_t off, int64_t len, struct body_sink *sink);
     int (*head)(struct backend *b, const char *bkey, struct backend_object_info *out);
@@ -69,6 +83,14 @@ struct backend {
 static inline int backend_put(struct backend *b, const char *bkey, struct body_source *src, int64_t size)
 {
     return b->ops->put(b, bkey, src, size);
+}
+
+static inline bool backend_verifies(const struct backend *b) { return b->ops->put_verified != NULL; }
+
+static inline int backend_put_verified(struct backend *b, const char *bkey, struct body_source *src, int64_t size,
+                                       const struct backend_put_claims *claims, char etag[BACKEND_ETAG_MAX])
+{
+    return b->ops->put_verified(b, bkey, src, size, claims, etag);
 }
 
 static inline int backend_get(struct backend *b, const char *bkey, int64_t off, int64_t len, struct body_sink *sink)
@@ -119,5 +141,31 @@ int backend_fs_open(struct backend **out, const char *name, const char *root, bo
  * percent-encoded, long segments continued with a "%+" marker, and an "@" after the object's file name so that
  * keys "a" and "a/b" can coexist. -ENAMETOOLONG when the path does not fit in cap. */
 int backend_fs_path(const char *bkey, char *out, size_t cap);
+
+/* The S3 driver: objects on an S3-compatible server, over http:// with the ring's HTTP client. The endpoint's host
+ * is resolved here (blocking: call at start-up). */
+struct backend_s3_config {
+    const char *name;
+    const char *endpoint; /* "http://host[:port]" */
+    const char *region;
+    const char *bucket;
+    const char *access_key_id, *secret_access_key;
+    bool force_path_style;   /* else bucket.host addressing */
+    bool unsigned_payload;   /* sign bodies as UNSIGNED-PAYLOAD: the backend checks no payload hash */
+    bool disable_checksum;   /* send no Content-MD5 or x-amz-checksum-*: the backend checks neither */
+    int64_t timeout_ns;      /* each call's deadline; 0 = 30 s */
+};
+/* -EINVAL (bad endpoint), -ENOENT (host does not resolve), -EPROTONOSUPPORT (https://, not yet). */
+int backend_s3_open(struct backend **out, const struct backend_s3_config *cfg);
+
+/* A circuit breaker around any backend: after `threshold` consecutive failures (a backend that errs, times out
+ * or cannot be reached; "not found" and other answers about the request do not count) calls fail at once with
+ * -EHOSTDOWN for `open_ns`, then one probe call at a time is let through (with jitter, so the threads do not
+ * probe together); a probe that succeeds closes the breaker. Takes ownership of inner. */
+struct backend_breaker_config {
+    unsigned threshold; /* 0 = 5 */
+    int64_t open_ns;    /* 0 = 10 s */
+};
+int backend_breaker_wrap(struct backend **out, struct backend *inner, const struct backend_breaker_config *cfg);
 
 #endif

@@ -330,6 +330,8 @@ static int fs_get(struct backend *b, const char *bkey, int64_t off, int64_t len,
         err = -ERANGE;
     else if (len == 0)
         err = 0;
+    else if ((err = body_sink_start(sink)) < 0)
+        ;
     else if (sink->splice_fd >= 0)
         err = fs_get_splice(fd, off, len, sink);
     else

@@ -105,6 +105,16 @@ static int body_splice(struct http_client_exchange *ex, struct body_source *src,
     return 0;
 }
 
+/* A source checks its signature and checksums when it reaches its end: it must say so (read returns 0) before
+ * the last bytes go out, or a body that fails its checks would still be stored whole on the server. A source
+ * longer than promised fails too. */
+static int body_end_check(struct body_source *src)
+{
+    char extra;
+    ssize_t n = src->read(src, &extra, 1);
+    return n < 0 ? (int)n : (n > 0 ? -EMSGSIZE : 0);
+}
+
 /* The first body bytes go out with the head, in one segment when the body is small. */
 static int body_copy(struct http_client_exchange *ex, struct body_source *src, int64_t left, size_t head_len)
 {
@@ -120,6 +130,8 @@ static int body_copy(struct http_client_exchange *ex, struct body_source *src, i
             err = n < 0 ? (int)n : -EPIPE;
             break;
         }
+        if (n == left && (err = body_end_check(src)) < 0)
+            break;
         iov[1] = (struct iovec){buf, (size_t)n};
         err = send_vec(ex->conn->fd, first, (int)(&iov[2] - first), ex->deadline);
         if (err < 0)

@@ -177,9 +177,15 @@ static int to_sink_copy(struct http_client_exchange *ex, struct body_sink *sink)
 
 int http_client_body_to_sink(struct http_client_exchange *ex, struct body_sink *sink)
 {
+    /* The sink may have a head to send first; it may also only then know its splice_fd. */
+    int err = ex->body_left != 0 ? body_sink_start(sink) : 0;
+    if (err < 0) {
+        ex->reusable = false;
+        return err;
+    }
     /* A chunked body's framing must be read, and a body to the close has no length for a splice to count to. */
     bool splice = sink->splice_fd >= 0 && !ex->chunked && ex->body_left > 0;
-    int err = splice ? to_sink_splice(ex, sink) : to_sink_copy(ex, sink);
+    err = splice ? to_sink_splice(ex, sink) : to_sink_copy(ex, sink);
     if (err < 0)
         ex->reusable = false;
     return err;

@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "http/http_conn.h"
+#include "util/body_stats.h"
+#include "util/splice_move.h"
 
 const char *http_request_id(const struct http_conn *c) { return c->request_id; }
 
@@ -47,16 +49,21 @@ void http_conn_begin_request(struct http_conn *c, struct http_request *req)
     request_id_make(c);
 }
 
-static ssize_t send_all(struct http_conn *c, const void *buf, size_t len)
+static ssize_t send_all_to(int fd, const void *buf, size_t len, int64_t deadline)
 {
     size_t done = 0;
     while (done < len) {
-        ssize_t n = coro_send(c->fd, (const char *)buf + done, len - done, 0, io_deadline(c));
+        ssize_t n = coro_send(fd, (const char *)buf + done, len - done, MSG_NOSIGNAL, deadline);
         if (n <= 0)
             return n < 0 ? n : -ECONNRESET;
         done += (size_t)n;
     }
     return (ssize_t)done;
+}
+
+static ssize_t send_all(struct http_conn *c, const void *buf, size_t len)
+{
+    return send_all_to(c->fd, buf, len, io_deadline(c));
 }
 
 static int send_continue(struct http_conn *c)
@@ -160,6 +167,8 @@ ssize_t http_body_read(struct http_conn *c, void *buf, size_t len)
         c->close_after = true; /* the framing is lost: the connection cannot carry another request */
         if (!c->body_err)
             c->body_err = (int)n;
+    } else {
+        body_stats_add(BODY_PUT_COPY, (uint64_t)n);
     }
     return n;
 }
@@ -349,20 +358,77 @@ static ssize_t conn_source_read(struct body_source *src, void *buf, size_t len)
     return http_body_read(((struct http_body_source *)src)->conn, buf, len);
 }
 
+static void note_spliced(void *arg, size_t n)
+{
+    (void)arg;
+    body_stats_add(BODY_PUT_SPLICE, n);
+}
+
+ssize_t http_body_splice(struct http_conn *c, int fd, size_t len)
+{
+    if (c->body_done || len == 0)
+        return 0;
+    if (c->body_chunked)
+        return -EOPNOTSUPP;
+    if (c->continue_pending) {
+        int err = send_continue(c);
+        if (err < 0)
+            return err;
+    }
+    size_t want = len < (uint64_t)c->body_left ? len : (size_t)c->body_left;
+    size_t avail = c->len - c->pos;
+    ssize_t n;
+    if (avail) {
+        /* Bytes that came in with the head are already in user space: they go out from the buffer. */
+        n = send_all_to(fd, c->buf + c->pos, avail < want ? avail : want, io_deadline(c));
+        if (n > 0) {
+            c->pos += (size_t)n;
+            body_stats_add(BODY_PUT_COPY, (uint64_t)n);
+        }
+    } else {
+        /* Each splice step has the idle timeout: a client that stops sending is cut off, however large the body. */
+        struct splice_move how = {.step_ns = c->srv->shared->cfg.idle_timeout, .moved = note_spliced};
+        n = splice_move(c->fd, fd, want, &how);
+        if (n >= 0 && (size_t)n < want)
+            n = -ECONNRESET; /* the client closed before the end of its body */
+    }
+    if (n < 0) {
+        c->close_after = true;
+        if (!c->body_err)
+            c->body_err = (int)n;
+        return n;
+    }
+    c->body_left -= n;
+    c->body_done = c->body_left == 0;
+    return n;
+}
+
+static ssize_t conn_source_splice(struct body_source *src, int fd, size_t len)
+{
+    return http_body_splice(((struct http_body_source *)src)->conn, fd, len);
+}
+
 void http_body_source_init(struct http_body_source *s, struct http_conn *c)
 {
-    s->src = (struct body_source){.read = conn_source_read, .length = c->body_length};
+    /* A body framed by Content-Length can be moved without being read; a chunked one must be decoded. */
+    s->src = (struct body_source){.read = conn_source_read,
+                                  .splice = c->body_chunked ? NULL : conn_source_splice,
+                                  .length = c->body_length};
     s->conn = c;
 }
 
 static ssize_t conn_sink_write(struct body_sink *sink, const void *buf, size_t len)
 {
-    return http_send_body(((struct http_body_sink *)sink)->conn, buf, len);
+    ssize_t n = http_send_body(((struct http_body_sink *)sink)->conn, buf, len);
+    if (n > 0)
+        body_stats_add(BODY_GET_COPY, (uint64_t)n);
+    return n;
 }
 
 static void conn_sink_spliced(struct body_sink *sink, size_t n)
 {
     ((struct http_body_sink *)sink)->conn->resp_left -= (int64_t)n;
+    body_stats_add(BODY_GET_SPLICE, n);
 }
 
 void http_body_sink_init(struct http_body_sink *s, struct http_conn *c)

@@ -78,7 +78,12 @@ struct http_body_sink {
     struct body_sink sink;
     struct http_conn *conn;
 };
+/* The request body as a source; framed by Content-Length, it can also splice (http_body_splice). */
 void http_body_source_init(struct http_body_source *s, struct http_conn *c);
+/* Moves up to len bytes of a Content-Length body into fd (a socket or pipe) without reading them into user space
+ * (bytes already buffered with the head are sent from the buffer); returns as http_body_read does. -EOPNOTSUPP
+ * for a chunked body. */
+ssize_t http_body_splice(struct http_conn *c, int fd, size_t len);
 /* After http_send_head(): the body bytes it promised go through this sink. */
 void http_body_sink_init(struct http_body_sink *s, struct http_conn *c);
 

@@ -246,8 +246,8 @@ void s3_op_copy_object(const struct s3_call *k)
         store_intent_drop(k->svc->store, intent, NULL, NULL);
         if (err == -ENOENT)
             s3_fail(k, 404, "NoSuchKey", "The specified key does not exist.");
-        else if (err != -ECANCELED)
-            s3_fail(k, 500, "InternalError", "We encountered an internal error. Please try again.");
+        else
+            s3_respond_backend_error(k, err);
         goto out;
     }
     obj.copies = &(struct store_copy){.backend = be->name, .backend_key = bkey, .size = so->size};

@@ -109,7 +109,7 @@ void s3_op_mpu_create(const struct s3_call *k)
     int err = backend_mpu_create(be, bkey, bupload);
     if (err < 0) {
         log_error("multipart create on %s: %s", be->name, strerror(-err));
-        internal_error(k);
+        s3_respond_backend_error(k, err);
         goto out;
     }
     s3_upload_id_new(id);
@@ -254,8 +254,8 @@ void s3_op_mpu_upload_part(const struct s3_call *k)
         else if (err == -EPIPE || err == -EMSGSIZE)
             s3_fail(k, 400, "IncompleteBody",
                     "You did not provide the number of bytes specified by the Content-Length HTTP header.");
-        else if (err != -ECANCELED)
-            internal_error(k);
+        else
+            s3_respond_backend_error(k, err);
         goto out;
     }
     snprintf(etag, sizeof(etag), "\"%s\"", body->etag_hex);
@@ -337,8 +337,7 @@ void s3_op_mpu_upload_part_copy(const struct s3_call *k)
         goto out;
     }
     if (err < 0) {
-        if (err != -ECANCELED)
-            internal_error(k);
+        s3_respond_backend_error(k, err);
         goto out;
     }
     snprintf(etag, sizeof(etag), "\"%s\"", h.etag_hex);

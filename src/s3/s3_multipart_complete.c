@@ -238,8 +238,8 @@ void s3_op_mpu_complete(const struct s3_call *k)
         log_error("multipart complete on %s: %s", up.backend, strerror(-err));
         if (err == -EINVAL || err == -ENOENT)
             invalid_part(k);
-        else if (err != -ECANCELED)
-            s3_fail(k, 500, "InternalError", "We encountered an internal error. Please try again.");
+        else
+            s3_respond_backend_error(k, err);
         goto out;
     }
     struct store_object obj = up.obj;

@@ -131,6 +131,49 @@ static bool put_preconditions(const struct s3_call *k, struct store_cond *cond, 
     return ok;
 }
 
+/* The claims a plain body carries (payload hash, Content-MD5, one x-amz-checksum-*), for a backend that checks them
+ * itself. false when the body is not plain: aws-chunked framing (trailers, chunk signatures) is s3orch's to
+ * decode and check, as is a body of unknown length. */
+struct forward {
+    struct backend_put_claims claims;
+    char sha256[65];
+    char md5[32];
+    char ck_name[32];
+    char ck_value[S3_CHECKSUM_MAX_BASE64];
+    enum s3_checksum_alg ck_alg;
+};
+
+static bool forward_claims(const struct s3_call *k, const struct s3_put_body *body, struct forward *f)
+{
+    *f = (struct forward){.ck_alg = S3_CK_NONE};
+    if (body->aws_chunked || http_body_length(k->c) < 0 || http_body_length(k->c) == 0)
+        return false;
+    const struct s3_sigv4_auth *a = k->oa->auth;
+    if (a->payload == S3_SIGV4_PAYLOAD_HASH) {
+        if (a->payload_hash.n != 64)
+            return false;
+        memcpy(f->sha256, a->payload_hash.p, 64);
+        f->sha256[64] = 0;
+        f->claims.content_sha256 = f->sha256;
+    }
+    const struct http_str *md5 = http_request_header(k->req, "content-md5");
+    if (md5) {
+        if (md5->n >= sizeof(f->md5))
+            return false;
+        memcpy(f->md5, md5->p, md5->n);
+        f->md5[md5->n] = 0;
+        f->claims.content_md5 = f->md5;
+    }
+    if (body->ck_expected_set) {
+        f->ck_alg = body->ck_alg;
+        snprintf(f->ck_name, sizeof(f->ck_name), "%s", s3_checksum_header_name(body->ck_alg));
+        s3_checksum_to_base64(body->ck_expected, s3_checksum_size(body->ck_alg), f->ck_value, sizeof(f->ck_value));
+        f->claims.checksum_header = f->ck_name;
+        f->claims.checksum_value = f->ck_value;
+    }
+    return true;
+}
+
 int s3_object_commit(const struct s3_call *k, int64_t intent, const struct store_object *obj,
                      const struct store_cond *cond, struct store_cleanup_list *displaced)
 {
@@ -182,28 +225,50 @@ void s3_op_put_object(const struct s3_call *k)
         s3_respond_store_error(k, err);
         goto out;
     }
-    err = backend_put(be, bkey, &body->src, size);
+    /* Zero-copy when the backend checks what the client claimed of the body: the bytes go through unread. */
+    char fwd_etag[BACKEND_ETAG_MAX], ck_b64[S3_CHECKSUM_MAX_BASE64] = "";
+    struct forward fwd;
+    err = -ENOTSUP;
+    if (backend_verifies(be) && forward_claims(k, body, &fwd)) {
+        struct http_body_source raw;
+        http_body_source_init(&raw, k->c);
+        err = backend_put_verified(be, bkey, &raw.src, size, &fwd.claims, fwd_etag);
+    }
+    bool forwarded = err != -ENOTSUP;
+    if (!forwarded)
+        err = backend_put(be, bkey, &body->src, size);
     if (err < 0) {
         store_intent_drop(k->svc->store, intent, NULL, NULL);
         if (body->fail.status)
             put_fail(k, &body->fail);
+        else if (err == -EBADMSG)
+            s3_fail(k, 400, "BadDigest", "The Content-MD5 or checksum you specified did not match what was received.");
         else if (err == -EPIPE || err == -EMSGSIZE)
             s3_fail(k, 400, "IncompleteBody",
                     "You did not provide the number of bytes specified by the Content-Length HTTP header.");
-        else if (err != -ECANCELED)
-            s3_fail(k, 500, "InternalError", "We encountered an internal error. Please try again.");
+        else
+            s3_respond_backend_error(k, err);
         goto out;
     }
 
-    snprintf(etag, sizeof(etag), "\"%s\"", body->etag_hex);
+    if (forwarded) {
+        const char *e = fwd_etag[0] == '"' ? fwd_etag + 1 : fwd_etag;
+        snprintf(etag, sizeof(etag), "\"%.*s\"", (int)strcspn(e, "\""), e);
+        if (fwd.ck_alg != S3_CK_NONE)
+            s3_checksum_to_base64(body->ck_expected, s3_checksum_size(fwd.ck_alg), ck_b64, sizeof(ck_b64));
+    } else {
+        snprintf(etag, sizeof(etag), "\"%s\"", body->etag_hex);
+        snprintf(ck_b64, sizeof(ck_b64), "%s", body->ck_b64);
+    }
+    enum s3_checksum_alg ck_alg = ck_b64[0] ? body->ck_alg : S3_CK_NONE;
     struct store_object obj = {
         .bucket = k->r->bucket,
         .key = k->r->key,
         .size = size,
         .etag = etag,
-        .checksum_algorithm = body->ck_b64[0] ? s3_checksum_alg_name(body->ck_alg) : NULL,
-        .checksum_value = body->ck_b64[0] ? body->ck_b64 : NULL,
-        .checksum_type = body->ck_b64[0] ? "FULL_OBJECT" : NULL,
+        .checksum_algorithm = ck_b64[0] ? s3_checksum_alg_name(ck_alg) : NULL,
+        .checksum_value = ck_b64[0] ? ck_b64 : NULL,
+        .checksum_type = ck_b64[0] ? "FULL_OBJECT" : NULL,
         .copies = &(struct store_copy){.backend = be->name, .backend_key = bkey, .size = size},
         .n_copies = 1,
     };
@@ -218,8 +283,8 @@ void s3_op_put_object(const struct s3_call *k)
     struct http_resp resp;
     http_resp_init(&resp, 200);
     http_resp_header(&resp, "ETag", etag);
-    if (body->ck_b64[0]) {
-        http_resp_header(&resp, s3_checksum_header_name(body->ck_alg), body->ck_b64);
+    if (ck_b64[0]) {
+        http_resp_header(&resp, s3_checksum_header_name(ck_alg), ck_b64);
         http_resp_header(&resp, "x-amz-checksum-type", "FULL_OBJECT");
     }
     http_respond(k->c, &resp, NULL, 0);
@@ -352,6 +417,35 @@ static void object_headers(struct http_resp *resp, const struct store_object *o,
         http_resp_headerf(resp, "x-amz-tagging-count", "%d", tags);
 }
 
+/* The client's sink for a GET body, whose response head goes out only when the backend is about to deliver the
+ * first byte: until then a backend failure can still be answered with an S3 error. */
+struct deferred_head_sink {
+    struct http_body_sink body; /* first: once started, it is the client's own sink */
+    struct http_resp *resp;
+    int64_t len;
+    bool started;
+};
+
+static int deferred_start(struct body_sink *s)
+{
+    struct deferred_head_sink *d = (struct deferred_head_sink *)s;
+    if (d->started)
+        return 0;
+    d->started = true;
+    int err = http_send_head(d->body.conn, d->resp, d->len);
+    if (err < 0)
+        return err;
+    /* From here the client's own sink does the work: splice straight into its socket. */
+    http_body_sink_init(&d->body, d->body.conn);
+    return 0;
+}
+
+static ssize_t deferred_write(struct body_sink *s, const void *buf, size_t len)
+{
+    int err = deferred_start(s);
+    return err < 0 ? err : s->write(s, buf, len);
+}
+
 /* Our buckets are unversioned: each object's one version is "null" (S8), and no other exists. */
 static bool version_id_ok(const struct s3_call *k)
 {
@@ -428,16 +522,21 @@ void s3_op_get_object(const struct s3_call *k)
 
     struct backend *be = o.n_copies ? s3_backend_named(k->svc, o.copies[0].backend) : NULL;
     if (!be) {
-        s3_error_send(c, 503, "ServiceUnavailable", "No backend holding this object is available.", r->path.p,
-                      r->path.n);
+        s3_fail(k, 503, "ServiceUnavailable", "No backend holding this object is available.");
         goto out;
     }
-    if (http_send_head(c, &resp, len) < 0)
-        goto out;
-    struct http_body_sink sink;
-    http_body_sink_init(&sink, c);
-    err = backend_get(be, o.copies[0].backend_key, off, len, &sink.sink);
-    if (err < 0) {
+    struct deferred_head_sink sink = {
+        .body = {.sink = {.write = deferred_write, .splice_fd = -1, .start = deferred_start}, .conn = c},
+        .resp = &resp,
+        .len = len,
+    };
+    err = backend_get(be, o.copies[0].backend_key, off, len, &sink.body.sink);
+    if (err == 0 && !sink.started)
+        err = deferred_start(&sink.body.sink); /* an empty body: nothing made the backend start the sink */
+    if (err < 0 && !sink.started) {
+        log_error("get %s/%s from %s: %s", r->bucket, r->key, be->name, strerror(-err));
+        s3_respond_backend_error(k, err == -ENOENT || err == -ERANGE ? -EIO : err);
+    } else if (err < 0) {
         /* The head is out: the only way left to say "failed" is to cut the connection short. */
         log_error("get %s/%s from %s: %s", r->bucket, r->key, be->name, strerror(-err));
         http_conn_set_close(c);

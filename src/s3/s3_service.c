@@ -64,6 +64,27 @@ void s3_respond_object_error(const struct s3_call *k, int err)
         s3_respond_store_error(k, err);
 }
 
+void s3_respond_backend_error(const struct s3_call *k, int err)
+{
+    switch (err) {
+    case -ECANCELED:
+        return;
+    case -EHOSTDOWN:
+    case -ETIMEDOUT:
+    case -ECONNREFUSED:
+    case -ECONNRESET:
+    case -ECONNABORTED:
+    case -EHOSTUNREACH:
+    case -ENETUNREACH:
+    case -EIO:
+    case -EPROTO:
+        s3_fail(k, 503, "ServiceUnavailable", "A backend holding the data is unavailable. Please try again.");
+        return;
+    default:
+        s3_fail(k, 500, "InternalError", "We encountered an internal error. Please try again.");
+    }
+}
+
 void s3_delete_displaced(const struct s3_service *svc, struct store_cleanup_list *displaced)
 {
     for (size_t i = 0; i < displaced->n; i++) {

@@ -49,6 +49,9 @@ void s3_upload_id_new(char out[33]);
 void s3_respond_store_error(const struct s3_call *k, int err);
 /* Answers a failed store call on an object: NoSuchKey for -ENOENT, else as s3_respond_store_error(). */
 void s3_respond_object_error(const struct s3_call *k, int err);
+/* Answers a backend call's failure: 503 ServiceUnavailable when the backend is down, unreachable, timing out or
+ * failing (the client may retry), 500 otherwise; nothing for -ECANCELED (the connection is going away). */
+void s3_respond_backend_error(const struct s3_call *k, int err);
 /* Deletes the copies a commit or delete displaced and tells the store which are gone; frees the list. */
 void s3_delete_displaced(const struct s3_service *svc, struct store_cleanup_list *displaced);
 /* Sends an error with the request's path as Resource. */

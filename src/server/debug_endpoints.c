@@ -1,12 +1,14 @@
 /* Endpoints that exist only with --debug-endpoints, so tests can hold a request in flight (sleep) and push bodies
  * through the HTTP layer before any S3 handler exists (echo). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "s3/s3_error.h"
 #include "s3/s3_request.h"
 #include "server/debug_endpoints.h"
+#include "util/body_stats.h"
 
 #define ECHO_MAX (64 * 1024 * 1024)
 
@@ -61,11 +63,30 @@ out:
     free(body);
 }
 
+/* {"body_bytes": {"put_splice": N, …}}: which path object bodies took (util/body_stats.h). */
+static void debug_stats(struct http_conn *c)
+{
+    char json[512];
+    size_t n = (size_t)snprintf(json, sizeof(json), "{\"body_bytes\": {");
+    for (int p = 0; p < BODY_PATH_COUNT; p++)
+        n += (size_t)snprintf(json + n, sizeof(json) - n, "%s\"%s\": %llu", p ? ", " : "", body_stats_name(p),
+                              (unsigned long long)body_stats_get(p));
+    n += (size_t)snprintf(json + n, sizeof(json) - n, "}}\n");
+    struct http_resp r;
+    http_resp_init(&r, 200);
+    http_resp_header(&r, "Content-Type", "application/json");
+    http_respond(c, &r, json, n);
+}
+
 bool debug_endpoint_handle(struct http_conn *c, struct http_request *req, struct http_str path,
                            struct http_str query)
 {
     if (http_str_eq_nocase(path, "/_debug/sleep") && req->method == HTTP_GET) {
         debug_sleep(c, query);
+        return true;
+    }
+    if (http_str_eq_nocase(path, "/_debug/stats") && req->method == HTTP_GET) {
+        debug_stats(c);
         return true;
     }
     if (http_str_eq_nocase(path, "/_debug/echo") && (req->method == HTTP_PUT || req->method == HTTP_POST)) {

@@ -225,6 +225,35 @@ static int serve_wait(struct ring_thread *threads, int n, atomic_bool *finished)
     }
 }
 
+static int backend_open_one(const struct config *cfg, const struct config_backend *b, struct backend **out)
+{
+    if (b->type == CONFIG_BACKEND_FS)
+        return backend_fs_open(out, b->name, b->path, b->durability == CONFIG_DURABILITY_FSYNC);
+    struct backend *s3;
+    struct backend_s3_config sc = {
+        .name = b->name,
+        .endpoint = b->endpoint,
+        .region = b->region,
+        .bucket = b->bucket,
+        .access_key_id = b->access_key_id,
+        .secret_access_key = b->secret_access_key,
+        .force_path_style = b->force_path_style,
+        .unsigned_payload = b->unsigned_payload,
+        .disable_checksum = b->disable_checksum,
+        .timeout_ns = cfg->server.backend_timeout,
+    };
+    int err = backend_s3_open(&s3, &sc);
+    if (err < 0 || !cfg->backend_circuit_breaker.enabled) {
+        *out = s3;
+        return err;
+    }
+    struct backend_breaker_config bc = {
+        .threshold = (unsigned)cfg->backend_circuit_breaker.failure_threshold,
+        .open_ns = cfg->backend_circuit_breaker.open_timeout,
+    };
+    return backend_breaker_wrap(out, s3, &bc);
+}
+
 /* The metadata store and the backends the configuration names; opened on the main thread before any request. */
 static int storage_open(const struct config *cfg, struct s3_service *svc)
 {
@@ -241,14 +270,13 @@ static int storage_open(const struct config *cfg, struct s3_service *svc)
     if (!svc->backends)
         return -ENOMEM;
     for (size_t i = 0; i < cfg->nbackends; i++) {
-        const struct config_backend *b = &cfg->backends[i];
-        if (b->type != CONFIG_BACKEND_FS) {
-            log_error("backends[%zu] (%s): type s3 is not implemented yet", i, b->name);
-            return -ENOTSUP;
+        err = backend_open_one(cfg, &cfg->backends[i], &svc->backends[i]);
+        if (err == -EPROTONOSUPPORT) {
+            log_error("backends[%zu] (%s): type s3 over https:// is not supported yet", i, cfg->backends[i].name);
+            return err;
         }
-        err = backend_fs_open(&svc->backends[i], b->name, b->path, b->durability == CONFIG_DURABILITY_FSYNC);
         if (err < 0) {
-            log_error("backends[%zu] (%s): cannot use %s: %s", i, b->name, b->path, strerror(-err));
+            log_error("backends[%zu] (%s): cannot use it: %s", i, cfg->backends[i].name, strerror(-err));
             return err;
         }
         svc->nbackends++;

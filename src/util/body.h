@@ -25,7 +25,13 @@ struct body_sink {
     int splice_fd;
     void (*spliced)(struct body_sink *sink, size_t n);
     int64_t deadline_step; /* ns allowed per splice/write step (stall bound), 0 = none */
+    /* Optional: a mover calls it (body_sink_start) once, before the first byte goes in by write or splice. A sink
+     * with a response head to send sends it here, so a source that fails before its first byte can still be
+     * answered with a clean error. 0 or -errno. */
+    int (*start)(struct body_sink *sink);
 };
+
+static inline int body_sink_start(struct body_sink *sink) { return sink->start ? sink->start(sink) : 0; }
 
 static inline ssize_t body_source_read(struct body_source *src, void *buf, size_t len)
 {

@@ -541,7 +541,11 @@ def test_plain_put_and_get_take_the_splice_path(orch, moto_server):
     r = raw(e, "PUT", f"/{BUCKET}/sp", data, {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"})
     assert r.status == 200, r.body[:500]
     s1 = stats(e)
-    assert delta(s0, s1) == {"put_splice": size, "put_copy": 0, "get_splice": 0, "get_copy": 0}
+    d = delta(s0, s1)
+    # Body bytes that arrived in the same reads as the request head are already in s3orch's connection buffer
+    # (at most its 40 KiB) and go out from there; every byte after them is spliced.
+    assert d["put_splice"] + d["put_copy"] == size and d["put_copy"] <= 40 * 1024, d
+    assert d["get_splice"] == 0 and d["get_copy"] == 0, d
     r = raw(e, "GET", f"/{BUCKET}/sp")
     assert r.status == 200 and sha(r.body) == sha(data)
     s2 = stats(e)

@@ -1,0 +1,48 @@
+/* The S3 driver's internals, shared by its files: the handle, one signed request, and how a response's status
+ * becomes an -errno. Private to src/backend/. */
+#ifndef S3ORCH_BACKEND_S3_INTERNAL_H
+#define S3ORCH_BACKEND_S3_INTERNAL_H
+
+#include "backend/backend.h"
+#include "http/http_client.h"
+
+struct s3b {
+    struct backend base;
+    struct http_endpoint ep;
+    char bucket[64];
+    char region[64];
+    char *access_key, *secret;
+    bool path_style, unsigned_payload, disable_checksum;
+    int64_t timeout_ns;
+};
+
+enum { S3B_EXTRA_HEADERS = 8 };
+
+/* One request to the backend. */
+struct s3b_call {
+    const char *method;
+    const char *key;   /* the object's key on the backend (raw bytes), NULL for the bucket itself */
+    const char *query; /* already encoded, without "?"; NULL for none */
+    struct http_client_header extra[S3B_EXTRA_HEADERS]; /* sent and signed; lower-case names */
+    size_t nextra;
+    int64_t content_length; /* -1: no body */
+    struct body_source *body;
+    const char *payload_hash; /* hex SHA-256 of the body, or NULL for UNSIGNED-PAYLOAD */
+    bool idempotent, head;
+};
+
+/* Signs and sends call; on success the exchange is open with the response head read (any status). */
+int s3b_send(struct s3b *b, const struct s3b_call *call, struct http_client_exchange *ex, int64_t deadline);
+/* For a response that is not 2xx: reads its (small) error body, ends the exchange and returns the -errno the
+ * contract wants: -ENOENT (404), -ERANGE (416), -EBADMSG (400 for a body failing its claims), -EACCES (403),
+ * -EIO (5xx and anything else). */
+int s3b_fail(struct s3b *b, struct http_client_exchange *ex);
+/* Reads a whole small response body (an XML document) into a malloc'd buffer; ends the exchange. */
+int s3b_read_body(struct http_client_exchange *ex, char **out, size_t *len);
+/* Whether a failed call may be tried again (the backend or the network failed, not the request). */
+bool s3b_retryable(int err);
+/* Runs fn up to three times with backoff while it fails retryably. */
+int s3b_retry(struct s3b *b, int (*fn)(struct s3b *b, void *arg), void *arg);
+int64_t s3b_deadline(const struct s3b *b);
+
+#endif
