@@ -28,7 +28,8 @@ static void usage(FILE *out)
                  "  --header-timeout DUR      time to receive a request head (default 10s)\n"
                  "  --idle-timeout DUR        keep-alive idle time, and longest stall in a body (default 60s)\n"
                  "  --shutdown-timeout DUR    time in-flight requests get on SIGTERM (default 30s)\n"
-                 "  --debug-endpoints         enable /_debug/* (tests only)\n");
+                 "  --debug-endpoints         enable /_debug/* (tests only)\n"
+                 "  --debug-copy-bodies       move object bodies through user space, never splice (benchmarks)\n");
 }
 
 static int parse_duration_opt(const char *name, const char *arg, int64_t *out)
@@ -52,8 +53,8 @@ static int parse_count_opt(const char *name, const char *arg, long min, long *ou
 }
 
 enum serve_opt {
-    OPT_LISTEN = 1, OPT_THREADS, OPT_MAXCONN, OPT_HEADER, OPT_IDLE, OPT_SHUTDOWN, OPT_DEBUG, OPT_HELP, OPT_CONFIG,
-    OPT_DATA_DIR
+    OPT_LISTEN = 1, OPT_THREADS, OPT_MAXCONN, OPT_HEADER, OPT_IDLE, OPT_SHUTDOWN, OPT_DEBUG, OPT_COPY_BODIES,
+    OPT_HELP, OPT_CONFIG, OPT_DATA_DIR
 };
 
 /* The config file's server keys, for every option not given on the command line (bit 1 << OPT_x in `given`). */
@@ -110,6 +111,7 @@ static int cmd_serve(int argc, char **argv)
         {"idle-timeout", required_argument, NULL, OPT_IDLE},
         {"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN},
         {"debug-endpoints", no_argument, NULL, OPT_DEBUG},
+        {"debug-copy-bodies", no_argument, NULL, OPT_COPY_BODIES},
         {"config", required_argument, NULL, OPT_CONFIG},
         {"data-dir", required_argument, NULL, OPT_DATA_DIR},
         {"help", no_argument, NULL, OPT_HELP},
@@ -132,6 +134,7 @@ static int cmd_serve(int argc, char **argv)
         case OPT_IDLE: bad |= parse_duration_opt("idle-timeout", optarg, &o.http.idle_timeout); break;
         case OPT_SHUTDOWN: bad |= parse_duration_opt("shutdown-timeout", optarg, &o.http.shutdown_timeout); break;
         case OPT_DEBUG: o.debug_endpoints = true; break;
+        case OPT_COPY_BODIES: o.http.copy_bodies = true; break;
         case OPT_CONFIG: config_file = optarg; break;
         case OPT_DATA_DIR: data_dir = optarg; break;
         case OPT_HELP: usage(stdout); return 0;

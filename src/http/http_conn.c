@@ -412,7 +412,9 @@ void http_body_source_init(struct http_body_source *s, struct http_conn *c)
 {
     /* A body framed by Content-Length can be moved without being read; a chunked one must be decoded. */
     s->src = (struct body_source){.read = conn_source_read,
-                                  .splice = c->body_chunked ? NULL : conn_source_splice,
+                                  .splice = c->body_chunked || c->srv->shared->cfg.copy_bodies
+                                                ? NULL
+                                                : conn_source_splice,
                                   .length = c->body_length};
     s->conn = c;
 }
@@ -436,7 +438,7 @@ void http_body_sink_init(struct http_body_sink *s, struct http_conn *c)
     s->sink = (struct body_sink){
         .write = conn_sink_write,
         /* A HEAD response has no body: nothing may reach the socket, so no splicing either. */
-        .splice_fd = c->is_head ? -1 : c->fd,
+        .splice_fd = c->is_head || c->srv->shared->cfg.copy_bodies ? -1 : c->fd,
         .spliced = conn_sink_spliced,
         .deadline_step = c->srv->shared->cfg.idle_timeout,
     };

@@ -19,6 +19,7 @@ struct http_server_config {
     int64_t header_timeout;   /* ns: from the first byte of a head to its end (slow-loris bound) */
     int64_t idle_timeout;     /* ns: keep-alive wait for the next request, and the longest stall in a body or send */
     int64_t shutdown_timeout; /* ns: how long a drain lets requests in flight run */
+    bool copy_bodies;         /* never splice request or response bodies: the copy path, for benchmarks */
     struct http_limits limits;
 };
 

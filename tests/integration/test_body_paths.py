@@ -34,3 +34,16 @@ def test_fs_get_is_spliced_and_put_is_read(server, tmp_path):
     after = stats(srv)
     assert after["get_splice"] - mid["get_splice"] == len(data) + 100, (mid, after)
     assert after["get_copy"] == mid["get_copy"], ("a GET body went through user space", mid, after)
+
+
+def test_debug_copy_bodies_forces_the_copy_path(server, tmp_path):
+    """--debug-copy-bodies (for the splice-versus-copy benchmark) sends GET bodies through user space."""
+    srv = server("--config", str(write_config(tmp_path)), "--debug-endpoints", "--debug-copy-bodies", listen=None)
+    s3 = make_client(srv.url)
+    data = os.urandom(MIB + 3)
+    s3.put_object(Bucket=BUCKET, Key="paths/copy", Body=data)
+    before = stats(srv)
+    assert s3.get_object(Bucket=BUCKET, Key="paths/copy")["Body"].read() == data
+    after = stats(srv)
+    assert after["get_copy"] - before["get_copy"] == len(data), (before, after)
+    assert after["get_splice"] == before["get_splice"], (before, after)
