@@ -457,18 +457,19 @@ static bool version_id_ok(const struct s3_call *k)
     return false;
 }
 
-/* GET and HEAD (HEAD answers from the store alone, S10). */
-void s3_op_get_object(const struct s3_call *k)
+/* One lookup and one read. true (nothing answered) when the backend no longer had the copy the store named and
+ * may_retry: a writer replaced or deleted the object between the lookup and the read, so a new lookup finds the
+ * version to serve (or that there is none). */
+static bool object_get_once(const struct s3_call *k, bool may_retry)
 {
     struct http_conn *c = k->c;
     const struct s3_request *r = k->r;
-    if (!version_id_ok(k))
-        return;
+    bool retry = false;
     struct store_object o;
     int err = store_object_get(k->svc->store, r->bucket, r->key, &o);
     if (err < 0) {
         s3_respond_object_error(k, err);
-        return;
+        return false;
     }
 
     struct http_resp resp;
@@ -533,7 +534,9 @@ void s3_op_get_object(const struct s3_call *k)
     err = backend_get(be, o.copies[0].backend_key, off, len, &sink.body.sink);
     if (err == 0 && !sink.started)
         err = deferred_start(&sink.body.sink); /* an empty body: nothing made the backend start the sink */
-    if (err < 0 && !sink.started) {
+    if (err == -ENOENT && !sink.started && may_retry) {
+        retry = true;
+    } else if (err < 0 && !sink.started) {
         log_error("get %s/%s from %s: %s", r->bucket, r->key, be->name, strerror(-err));
         s3_respond_backend_error(k, err == -ENOENT || err == -ERANGE ? -EIO : err);
     } else if (err < 0) {
@@ -543,6 +546,16 @@ void s3_op_get_object(const struct s3_call *k)
     }
 out:
     store_object_free(&o);
+    return retry;
+}
+
+/* GET and HEAD (HEAD answers from the store alone, S10). */
+void s3_op_get_object(const struct s3_call *k)
+{
+    if (!version_id_ok(k))
+        return;
+    for (int attempt = 0; attempt < 3 && object_get_once(k, attempt < 2); attempt++)
+        ;
 }
 
 void s3_op_delete_object(const struct s3_call *k)

@@ -830,3 +830,41 @@ def test_big_put_and_get_in_bounded_memory(s3srv):
     assert n == size and got["ContentLength"] == size
     assert (h.hexdigest(), put["ETag"]) == src.digests()
     assert max(peak) < base + 64 * 1024, f"server RSS peaked at {max(peak)} KiB, started at {base} KiB"
+
+
+def test_get_during_overwrites_serves_a_whole_version(s3srv):
+    """A GET looks the object up, then reads its copy; an overwrite in between deletes that copy. The GET then
+    looks again and serves the newer version: readers never see an error or a mix while writers overwrite."""
+    versions = [bytes([65 + i]) * (1000 + i) for i in range(8)]
+    client(s3srv).put_object(Bucket=BUCKET, Key="race", Body=versions[0])
+    rounds = 60 if os.environ.get("S3ORCH_WRAPPER") else 400
+    errors, bad = [], []
+
+    def overwrite(n):
+        w = client(s3srv)
+        for i in range(rounds):
+            try:
+                w.put_object(Bucket=BUCKET, Key="race", Body=versions[(i + n) % len(versions)])
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(f"put: {e}")
+                return
+
+    def read():
+        rd = client(s3srv)
+        for _ in range(rounds):
+            try:
+                got = rd.get_object(Bucket=BUCKET, Key="race")["Body"].read()
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(f"get: {e}")
+                return
+            if got not in versions:
+                bad.append(len(got))
+
+    threads = [threading.Thread(target=overwrite, args=(n,)) for n in range(3)]
+    threads += [threading.Thread(target=read) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(scaled(120))
+    assert not errors, errors[:5]
+    assert not bad, f"GETs served bytes that are no whole version: {bad[:5]}"
