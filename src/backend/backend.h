@@ -142,11 +142,12 @@ int backend_fs_open(struct backend **out, const char *name, const char *root, bo
  * keys "a" and "a/b" can coexist. -ENAMETOOLONG when the path does not fit in cap. */
 int backend_fs_path(const char *bkey, char *out, size_t cap);
 
-/* The S3 driver: objects on an S3-compatible server, over http:// with the ring's HTTP client. The endpoint's host
- * is resolved here (blocking: call at start-up). */
+/* The S3 driver: objects on an S3-compatible server, over http:// with the ring's HTTP client, or over https://
+ * with libcurl driven by the ring. The endpoint's host is resolved here (blocking: call at start-up). */
 struct backend_s3_config {
     const char *name;
-    const char *endpoint; /* "http://host[:port]" */
+    const char *endpoint; /* "http://host[:port]" or "https://host[:port]" */
+    const char *ca_file;  /* https: CA certificates to verify the server with, in place of the system bundle */
     const char *region;
     const char *bucket;
     const char *access_key_id, *secret_access_key;
@@ -155,7 +156,7 @@ struct backend_s3_config {
     bool disable_checksum;   /* send no Content-MD5 or x-amz-checksum-*: the backend checks neither */
     int64_t timeout_ns;      /* each call's deadline; 0 = 30 s */
 };
-/* -EINVAL (bad endpoint), -ENOENT (host does not resolve), -EPROTONOSUPPORT (https://, not yet). */
+/* -EINVAL (bad endpoint), -ENOENT (host does not resolve). */
 int backend_s3_open(struct backend **out, const struct backend_s3_config *cfg);
 
 /* A circuit breaker around any backend: after `threshold` consecutive failures (a backend that errs, times out

@@ -1,6 +1,7 @@
 /* The s3 driver: objects as objects of one bucket on an S3-compatible server. Bodies stream through the ring's
- * HTTP client; a GET's body goes to the caller's sink, spliced when the sink can take it (backend socket → pipe
- * → client socket). Calls without a body are retried with backoff when the backend or the network fails. */
+ * HTTP client over http://, or libcurl over https://; over http:// a GET's body goes to the caller's sink spliced
+ * when the sink can take it (backend socket → pipe → client socket). Calls without a body are retried with
+ * backoff when the backend or the network fails. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@ static int s3b_put_verified(struct backend *be, const char *bkey, struct body_so
                             const struct backend_put_claims *claims, char etag[BACKEND_ETAG_MAX])
 {
     struct s3b *b = s3b_of(be);
-    struct http_client_exchange ex;
+    struct s3b_exchange ex;
     struct s3b_call call = {.method = "PUT", .key = bkey, .content_length = size, .body = size ? src : NULL};
     if (claims && ((claims->content_sha256 && b->unsigned_payload) ||
                    ((claims->content_md5 || claims->checksum_header) && b->disable_checksum)))
@@ -37,12 +38,12 @@ static int s3b_put_verified(struct backend *be, const char *bkey, struct body_so
         return err;
     if (!ok_status(ex.status))
         return s3b_fail(b, &ex);
-    const char *e = http_client_header(&ex, "etag");
+    const char *e = s3b_header(&ex, "etag");
     etag[0] = 0;
     if (e && strlen(e) < BACKEND_ETAG_MAX)
         memcpy(etag, e, strlen(e) + 1);
-    http_client_body_discard(&ex, 64 * 1024);
-    http_client_done(&ex);
+    s3b_body_discard(&ex, 64 * 1024);
+    s3b_done(&ex);
     return 0;
 }
 
@@ -75,19 +76,19 @@ static int get_once(struct s3b *b, void *arg)
     snprintf(range, sizeof(range), "bytes=%" PRId64 "-%" PRId64, a->off, a->off + a->len - 1);
     struct s3b_call call = {.method = "GET", .key = a->bkey, .content_length = -1, .idempotent = true};
     call.extra[call.nextra++] = (struct http_client_header){"range", range};
-    struct http_client_exchange ex;
+    struct s3b_exchange ex;
     int err = s3b_send(b, &call, &ex, s3b_deadline(b));
     if (err < 0)
         return err;
     if (!ok_status(ex.status))
         return s3b_fail(b, &ex);
     if (ex.content_length != a->len) {
-        http_client_done(&ex);
+        s3b_done(&ex);
         return -EPROTO;
     }
     a->started = true;
-    err = http_client_body_to_sink(&ex, a->sink);
-    http_client_done(&ex);
+    err = s3b_body_to_sink(&ex, a->sink);
+    s3b_done(&ex);
     return err;
 }
 
@@ -116,13 +117,13 @@ static int head_once(struct s3b *b, void *arg)
 {
     struct head_args *a = arg;
     struct s3b_call call = {.method = "HEAD", .key = a->bkey, .content_length = -1, .idempotent = true, .head = true};
-    struct http_client_exchange ex;
+    struct s3b_exchange ex;
     int err = s3b_send(b, &call, &ex, s3b_deadline(b));
     if (err < 0)
         return err;
     int status = ex.status;
     int64_t size = ex.content_length;
-    http_client_done(&ex);
+    s3b_done(&ex);
     if (status == 404)
         return -ENOENT;
     if (!ok_status(status))
@@ -140,14 +141,14 @@ static int s3b_head(struct backend *be, const char *bkey, struct backend_object_
 static int del_once(struct s3b *b, void *arg)
 {
     struct s3b_call call = {.method = "DELETE", .key = arg, .content_length = -1, .idempotent = true};
-    struct http_client_exchange ex;
+    struct s3b_exchange ex;
     int err = s3b_send(b, &call, &ex, s3b_deadline(b));
     if (err < 0)
         return err;
     if (!ok_status(ex.status) && ex.status != 404)
         return s3b_fail(b, &ex);
-    http_client_body_discard(&ex, 64 * 1024);
-    http_client_done(&ex);
+    s3b_body_discard(&ex, 64 * 1024);
+    s3b_done(&ex);
     return 0;
 }
 
@@ -166,7 +167,7 @@ static int copy_once(struct s3b *b, void *arg)
         return -ENAMETOOLONG;
     struct s3b_call call = {.method = "PUT", .key = a->dst, .content_length = 0, .idempotent = true};
     call.extra[call.nextra++] = (struct http_client_header){"x-amz-copy-source", source};
-    struct http_client_exchange ex;
+    struct s3b_exchange ex;
     int err = s3b_send(b, &call, &ex, s3b_deadline(b));
     if (err < 0)
         return err;
@@ -198,6 +199,9 @@ static void s3b_free(struct backend *be)
     struct s3b *b = s3b_of(be);
     if (!b)
         return;
+    if (b->tls)
+        http_curl_endpoint_free(b->tls);
+    free(b->tls);
     free(b->access_key);
     free(b->secret);
     free(b);
@@ -224,15 +228,13 @@ static const struct backend_ops s3b_ops = {
     .free = s3b_free,
 };
 
-/* "http://host[:port][/]" into host and port. */
-static int endpoint_split(const char *url, char *host, size_t hcap, char *port, size_t pcap)
+/* "http[s]://host[:port][/]" into host and port; *tls for https. */
+static int endpoint_split(const char *url, bool *tls, char *host, size_t hcap, char *port, size_t pcap)
 {
-    const char *p;
-    if (strncmp(url, "https://", 8) == 0)
-        return -EPROTONOSUPPORT;
-    if (strncmp(url, "http://", 7) != 0)
+    *tls = strncmp(url, "https://", 8) == 0;
+    if (!*tls && strncmp(url, "http://", 7) != 0)
         return -EINVAL;
-    p = url + 7;
+    const char *p = url + (*tls ? 8 : 7);
     size_t n = strcspn(p, "/");
     if (p[n] && strcmp(p + n, "/") != 0)
         return -EINVAL; /* a path prefix on the endpoint is not supported */
@@ -242,7 +244,10 @@ static int endpoint_split(const char *url, char *host, size_t hcap, char *port, 
         return -EINVAL;
     memcpy(host, p, hn);
     host[hn] = 0;
-    snprintf(port, pcap, "%.*s", colon ? (int)(n - hn - 1) : 2, colon ? colon + 1 : "80");
+    if (colon)
+        snprintf(port, pcap, "%.*s", (int)(n - hn - 1), colon + 1);
+    else
+        snprintf(port, pcap, "%s", *tls ? "443" : "80");
     return 0;
 }
 
@@ -250,7 +255,8 @@ int backend_s3_open(struct backend **out, const struct backend_s3_config *cfg)
 {
     *out = NULL;
     char host[256], port[16];
-    int err = endpoint_split(cfg->endpoint, host, sizeof(host), port, sizeof(port));
+    bool tls;
+    int err = endpoint_split(cfg->endpoint, &tls, host, sizeof(host), port, sizeof(port));
     if (err < 0)
         return err;
     if (strlen(cfg->bucket) >= sizeof(((struct s3b *)0)->bucket) || !cfg->bucket[0] ||
@@ -270,7 +276,16 @@ int backend_s3_open(struct backend **out, const struct backend_s3_config *cfg)
     b->disable_checksum = cfg->disable_checksum;
     b->timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : CORO_SEC(30);
     static unsigned next_id;
-    err = http_endpoint_resolve(&b->ep, host, port);
+    if (tls) {
+        /* Not path-style, the bucket is part of the name in the URL: what TLS sends (SNI) and verifies. */
+        char url_host[sizeof(host) + sizeof(b->bucket) + 1];
+        snprintf(url_host, sizeof(url_host), "%s%s%s", b->path_style ? "" : b->bucket, b->path_style ? "" : ".",
+                 host);
+        b->tls = calloc(1, sizeof(*b->tls));
+        err = b->tls ? http_curl_endpoint_init(b->tls, "https", url_host, port, cfg->ca_file) : -ENOMEM;
+    } else {
+        err = http_endpoint_resolve(&b->ep, host, port);
+    }
     if (err < 0 || !b->access_key || !b->secret) {
         s3b_free(&b->base);
         return err < 0 ? err : -ENOMEM;

@@ -1,14 +1,19 @@
-/* The S3 driver's internals, shared by its files: the handle, one signed request, and how a response's status
- * becomes an -errno. Private to src/backend/. */
+/* The S3 driver's internals, shared by its files: the handle, one signed request, the exchange on either
+ * transport, and how a response's status becomes an -errno. Private to src/backend/. */
 #ifndef S3ORCH_BACKEND_S3_INTERNAL_H
 #define S3ORCH_BACKEND_S3_INTERNAL_H
 
+#include <stddef.h>
+#include <sys/types.h>
+
 #include "backend/backend.h"
 #include "http/http_client.h"
+#include "http/http_curl.h"
 
 struct s3b {
     struct backend base;
-    struct http_endpoint ep;
+    struct http_endpoint ep;          /* http:// */
+    struct http_curl_endpoint *tls;   /* https://, on libcurl; NULL for http:// */
     char bucket[64];
     char region[64];
     char *access_key, *secret;
@@ -31,14 +36,33 @@ struct s3b_call {
     bool idempotent, head;
 };
 
+/* One exchange with the backend, on the transport the endpoint's scheme picked: the ring's own HTTP client for
+ * http:// (which can splice bodies), libcurl for https://. The s3b_* calls below stand for the transport's
+ * http_client_* / http_curl_* calls of the same name and meaning. */
+struct s3b_exchange {
+    int status;             /* the transport's, copied once the head is in */
+    int64_t content_length; /* likewise */
+    bool tls;
+    union {
+        struct http_client_exchange plain;
+        struct http_curl_exchange curl;
+    } u;
+};
+
+const char *s3b_header(const struct s3b_exchange *ex, const char *name);
+ssize_t s3b_body_read(struct s3b_exchange *ex, void *buf, size_t len);
+int s3b_body_to_sink(struct s3b_exchange *ex, struct body_sink *sink);
+int s3b_body_discard(struct s3b_exchange *ex, size_t limit);
+void s3b_done(struct s3b_exchange *ex);
+
 /* Signs and sends call; on success the exchange is open with the response head read (any status). */
-int s3b_send(struct s3b *b, const struct s3b_call *call, struct http_client_exchange *ex, int64_t deadline);
+int s3b_send(struct s3b *b, const struct s3b_call *call, struct s3b_exchange *ex, int64_t deadline);
 /* For a response that is not 2xx: reads its (small) error body, ends the exchange and returns the -errno the
  * contract wants: -ENOENT (404), -ERANGE (416), -EBADMSG (400 for a body failing its claims), -EACCES (403),
  * -EIO (5xx and anything else). */
-int s3b_fail(struct s3b *b, struct http_client_exchange *ex);
+int s3b_fail(struct s3b *b, struct s3b_exchange *ex);
 /* Reads a whole small response body (an XML document) into a malloc'd buffer; ends the exchange. */
-int s3b_read_body(struct http_client_exchange *ex, char **out, size_t *len);
+int s3b_read_body(struct s3b_exchange *ex, char **out, size_t *len);
 /* Whether a failed call may be tried again (the backend or the network failed, not the request). */
 bool s3b_retryable(int err);
 /* Runs fn up to three times with backoff while it fails retryably. */

@@ -21,7 +21,7 @@ static int upload_query(char *out, size_t cap, const char *prefix, const char *u
 }
 
 /* A body the backend answers with: an error in a 200 counts as a failure. */
-static int read_result(struct s3b *b, struct http_client_exchange *ex, char **body, size_t *len)
+static int read_result(struct s3b *b, struct s3b_exchange *ex, char **body, size_t *len)
 {
     if (!ok_status(ex->status))
         return s3b_fail(b, ex);
@@ -40,7 +40,7 @@ int s3b_mpu_create(struct backend *be, const char *bkey, char upload_id[BACKEND_
 {
     struct s3b *b = (struct s3b *)be;
     struct s3b_call call = {.method = "POST", .key = bkey, .query = "uploads=", .content_length = 0};
-    struct http_client_exchange ex;
+    struct s3b_exchange ex;
     int err = s3b_send(b, &call, &ex, s3b_deadline(b));
     if (err < 0)
         return err;
@@ -73,18 +73,18 @@ int s3b_mpu_put_part(struct backend *be, const char *bkey, const char *upload_id
     }
     struct s3b_call call = {.method = "PUT", .key = bkey, .query = query, .content_length = size,
                             .body = size ? src : NULL};
-    struct http_client_exchange ex;
+    struct s3b_exchange ex;
     int err = s3b_send(b, &call, &ex, s3b_deadline(b));
     if (err < 0)
         return err;
     if (!ok_status(ex.status))
         return s3b_fail(b, &ex);
-    const char *e = http_client_header(&ex, "etag");
+    const char *e = s3b_header(&ex, "etag");
     err = e && strlen(e) < BACKEND_ETAG_MAX ? 0 : -EPROTO;
     if (err == 0)
         memcpy(etag, e, strlen(e) + 1);
-    http_client_body_discard(&ex, 64 * 1024);
-    http_client_done(&ex);
+    s3b_body_discard(&ex, 64 * 1024);
+    s3b_done(&ex);
     return err;
 }
 
@@ -128,7 +128,7 @@ int s3b_mpu_complete(struct backend *be, const char *bkey, const char *upload_id
     struct buf_source body = {.src = {.read = buf_read, .length = (int64_t)len}, .p = xml, .left = len};
     struct s3b_call call = {.method = "POST", .key = bkey, .query = query, .content_length = (int64_t)len,
                             .body = &body.src};
-    struct http_client_exchange ex;
+    struct s3b_exchange ex;
     int err = s3b_send(b, &call, &ex, s3b_deadline(b));
     free(xml);
     if (err < 0)
@@ -154,14 +154,14 @@ static int abort_once(struct s3b *b, void *arg)
         return -ENAMETOOLONG;
     struct s3b_call call = {.method = "DELETE", .key = a->bkey, .query = query, .content_length = -1,
                             .idempotent = true};
-    struct http_client_exchange ex;
+    struct s3b_exchange ex;
     int err = s3b_send(b, &call, &ex, s3b_deadline(b));
     if (err < 0)
         return err;
     if (!ok_status(ex.status) && ex.status != 404)
         return s3b_fail(b, &ex);
-    http_client_body_discard(&ex, 64 * 1024);
-    http_client_done(&ex);
+    s3b_body_discard(&ex, 64 * 1024);
+    s3b_done(&ex);
     return 0;
 }
 

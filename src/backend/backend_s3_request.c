@@ -43,7 +43,7 @@ static int cmp_header(const void *a, const void *b)
     return strcmp(((const struct http_client_header *)a)->name, ((const struct http_client_header *)b)->name);
 }
 
-int s3b_send(struct s3b *b, const struct s3b_call *call, struct http_client_exchange *ex, int64_t deadline)
+int s3b_send(struct s3b *b, const struct s3b_call *call, struct s3b_exchange *ex, int64_t deadline)
 {
     /* Target: path-style "/bucket/key" or virtual-host "/key" with the bucket in Host. */
     char target[3 * 1024 + 200];
@@ -67,7 +67,9 @@ int s3b_send(struct s3b *b, const struct s3b_call *call, struct http_client_exch
     target[n] = 0;
 
     char host[sizeof(b->ep.host) + 80], amz_date[17];
-    if (b->path_style)
+    if (b->tls)
+        snprintf(host, sizeof(host), "%s", b->tls->host); /* the bucket is in it already when not path-style */
+    else if (b->path_style)
         snprintf(host, sizeof(host), "%s", b->ep.host);
     else
         snprintf(host, sizeof(host), "%s.%s", b->bucket, b->ep.host);
@@ -112,7 +114,7 @@ int s3b_send(struct s3b *b, const struct s3b_call *call, struct http_client_exch
     snprintf(auth, sizeof(auth), "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
              b->access_key, scope, signed_headers, signature);
 
-    /* Host goes out from the endpoint (http_client adds it); the others as signed. */
+    /* Host goes out from the endpoint (either transport adds it); the others as signed. */
     struct http_client_header out[S3B_EXTRA_HEADERS + 4];
     size_t no = 0;
     for (size_t i = 0; i < nh; i++)
@@ -132,16 +134,23 @@ int s3b_send(struct s3b *b, const struct s3b_call *call, struct http_client_exch
         .idempotent = call->idempotent,
         .head = call->head,
     };
-    return http_client_request(b->path_style ? &b->ep : &ep, &req, ex, deadline);
+    ex->tls = b->tls != NULL;
+    int err = ex->tls ? http_curl_request(b->tls, &req, &ex->u.curl, deadline)
+                      : http_client_request(b->path_style ? &b->ep : &ep, &req, &ex->u.plain, deadline);
+    if (err < 0)
+        return err;
+    ex->status = ex->tls ? ex->u.curl.status : ex->u.plain.status;
+    ex->content_length = ex->tls ? ex->u.curl.content_length : ex->u.plain.content_length;
+    return 0;
 }
 
-int s3b_read_body(struct http_client_exchange *ex, char **out, size_t *len)
+int s3b_read_body(struct s3b_exchange *ex, char **out, size_t *len)
 {
     *out = NULL;
     *len = 0;
     size_t cap = ex->content_length >= 0 ? (size_t)ex->content_length : 64 * 1024;
     if (cap > S3_RESP_BODY_MAX) {
-        http_client_done(ex);
+        s3b_done(ex);
         return -E2BIG;
     }
     char *buf = malloc(cap + 1);
@@ -151,7 +160,7 @@ int s3b_read_body(struct http_client_exchange *ex, char **out, size_t *len)
         if (got == cap) {
             if (ex->content_length >= 0 || cap >= S3_RESP_BODY_MAX) {
                 char extra;
-                ssize_t r = http_client_body_read(ex, &extra, 1);
+                ssize_t r = s3b_body_read(ex, &extra, 1);
                 err = r == 0 ? 0 : (r < 0 ? (int)r : -E2BIG);
                 break;
             }
@@ -161,14 +170,14 @@ int s3b_read_body(struct http_client_exchange *ex, char **out, size_t *len)
                 break;
             buf = nb;
         }
-        ssize_t r = http_client_body_read(ex, buf + got, cap - got);
+        ssize_t r = s3b_body_read(ex, buf + got, cap - got);
         if (r <= 0) {
             err = (int)r;
             break;
         }
         got += (size_t)r;
     }
-    http_client_done(ex);
+    s3b_done(ex);
     if (!buf)
         return -ENOMEM;
     if (err < 0) {
@@ -181,7 +190,7 @@ int s3b_read_body(struct http_client_exchange *ex, char **out, size_t *len)
     return 0;
 }
 
-int s3b_fail(struct s3b *b, struct http_client_exchange *ex)
+int s3b_fail(struct s3b *b, struct s3b_exchange *ex)
 {
     int status = ex->status;
     char *body = NULL;

@@ -233,6 +233,7 @@ static int backend_open_one(const struct config *cfg, const struct config_backen
     struct backend_s3_config sc = {
         .name = b->name,
         .endpoint = b->endpoint,
+        .ca_file = b->ca_file,
         .region = b->region,
         .bucket = b->bucket,
         .access_key_id = b->access_key_id,
@@ -271,10 +272,6 @@ static int storage_open(const struct config *cfg, struct s3_service *svc)
         return -ENOMEM;
     for (size_t i = 0; i < cfg->nbackends; i++) {
         err = backend_open_one(cfg, &cfg->backends[i], &svc->backends[i]);
-        if (err == -EPROTONOSUPPORT) {
-            log_error("backends[%zu] (%s): type s3 over https:// is not supported yet", i, cfg->backends[i].name);
-            return err;
-        }
         if (err < 0) {
             log_error("backends[%zu] (%s): cannot use it: %s", i, cfg->backends[i].name, strerror(-err));
             return err;
