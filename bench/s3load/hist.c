@@ -66,7 +66,8 @@ uint64_t hist_quantile(const struct hist *h, double q)
     for (unsigned i = 0; i < HIST_BUCKETS; i++) {
         seen += h->bucket[i];
         if (seen >= rank) {
-            uint64_t top = bucket_top(i);
+            /* The last bucket also holds everything beyond the range: only the maximum bounds it. */
+            uint64_t top = i == HIST_BUCKETS - 1 ? h->max_ns : bucket_top(i);
             return top < h->max_ns ? top : h->max_ns;
         }
     }

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #define HIST_SUB_BITS 10
-#define HIST_MAX_BITS 40 /* 2^40 ns is 18 minutes; longer samples land in the last bucket */
+#define HIST_MAX_BITS 40 /* 2^40 ns is 18 minutes; longer samples land in the last bucket, read as the maximum */
 #define HIST_BUCKETS ((HIST_MAX_BITS - HIST_SUB_BITS + 2) << (HIST_SUB_BITS - 1))
 
 struct hist {
