@@ -52,10 +52,13 @@ def test_mixed_after_prepare(env):
 
 
 def test_get_checks_length(env):
-    """GETs after a prepare at another size: every object is there, but none has the length asked for."""
+    """PUTs, then GETs of the same objects (no overwrite racing them: errors must be none), then GETs asking for
+    another size: every object is there, but none has the length asked for."""
     rc, rep, _ = s3load(env, "--prepare", "--op", "put", "--size", "1000", "--keys", "5", "--prefix", "len/",
                         "--duration", "200ms")
-    assert rc == 0, rep
+    assert rc == 0 and rep["by_op"]["put"]["ops"] > 0, rep
+    rc, rep, _ = s3load(env, "--op", "get", "--size", "1000", "--keys", "5", "--prefix", "len/", "--duration", "200ms")
+    assert rc == 0 and rep["by_op"]["get"]["ops"] > 0 and rep["errors"] == 0, rep
     rc, rep, _ = s3load(env, "--op", "get", "--size", "1001", "--keys", "5", "--prefix", "len/", "--duration", "200ms")
     assert rc == 1 and rep["ops"] == 0 and rep["errors_by_status"].get("length", 0) > 0, rep
 
