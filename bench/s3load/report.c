@@ -7,7 +7,8 @@
 
 static const char *const op_names[OP_COUNT] = {[OP_GET] = "get", [OP_PUT] = "put"};
 static const char *const work_names[] = {[WORK_PUT] = "put", [WORK_GET] = "get", [WORK_MIXED] = "mixed"};
-static const char *const sink_names[] = {[HC_SINK_RECV] = "recv", [HC_SINK_TRUNC] = "trunc", [HC_SINK_SPLICE] = "splice"};
+static const char *const sink_names[] = {
+    [HC_SINK_RECV] = "recv", [HC_SINK_TRUNC] = "trunc", [HC_SINK_SPLICE] = "splice"};
 
 static double ms(uint64_t ns) { return (double)ns / 1e6; }
 
