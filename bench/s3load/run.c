@@ -38,6 +38,7 @@ struct shared {
     pthread_mutex_t gate_lock;
     pthread_cond_t gate;
     bool open;
+    bool short_of_threads; /* set before the gate opens: then nobody starts work */
 };
 
 struct worker;
@@ -279,7 +280,9 @@ static void *thread_main(void *arg)
         pthread_cond_wait(&sh->gate, &sh->gate_lock);
     pthread_mutex_unlock(&sh->gate_lock);
 
-    int err = atomic_load(&sh->abort) ? -ECANCELED : thread_setup(t);
+    /* Not `abort`: another thread's failed prepare may already have set it, and this one must still do its share
+     * so the prepare figures count every key. */
+    int err = sh->short_of_threads ? -ECANCELED : thread_setup(t);
     if (err == 0 && sh->o->prepare)
         err = phase_run(t, prepare_main, t->prep, 0);
     if (err < 0 && err != -ECANCELED)
@@ -366,6 +369,7 @@ int load_run(const struct opts *o, struct result *prep, struct result *run, bool
             break;
     if (created < n) {
         fprintf(stderr, "s3load: could only start %u of %u threads\n", created, n);
+        sh.short_of_threads = true;
         atomic_store(&sh.abort, true);
     }
     sh.nthreads = created;
