@@ -2,6 +2,7 @@
 //!   zig build                      debug build with UBSan → zig-out/bin/s3orch
 //!   zig build -Doptimize=ReleaseFast
 //!   zig build test                 builds and runs every tests/unit/test_*.c
+//! Every bench/NAME/ directory with a main.c is a benchmark program NAME (all its .c files) → zig-out/bench/NAME.
 //! Every .c and .S under src/ is part of the core library except src/main.c, so a new file needs no edit here.
 const std = @import("std");
 
@@ -29,6 +30,21 @@ pub fn build(b: *std.Build) !void {
     const run_cmd = b.addRunArtifact(exe);
     if (b.args) |args| run_cmd.addArgs(args);
     b.step("run", "Run s3orch").dependOn(&run_cmd.step);
+
+    var bench_dir = try b.build_root.handle.openDir("bench", .{ .iterate = true });
+    defer bench_dir.close();
+    var bench_it = bench_dir.iterate();
+    while (try bench_it.next()) |entry| {
+        if (entry.kind != .directory) continue;
+        const root = b.fmt("bench/{s}", .{entry.name});
+        bench_dir.access(b.fmt("{s}/main.c", .{entry.name}), .{}) catch continue;
+        const bench = b.addExecutable(.{ .name = b.dupe(entry.name), .root_module = cModule(b, target, optimize, sanitize) });
+        bench.root_module.addCSourceFiles(.{ .files = try listSources(b, root), .flags = &c_flags });
+        bench.root_module.addCSourceFiles(.{ .files = &.{b.fmt("{s}/main.c", .{root})}, .flags = &c_flags });
+        linkCore(bench, core);
+        const install = b.addInstallArtifact(bench, .{ .dest_dir = .{ .override = .{ .custom = "bench" } } });
+        b.getInstallStep().dependOn(&install.step);
+    }
 
     const test_step = b.step("test", "Build and run the C unit tests");
     var dir = try b.build_root.handle.openDir("tests/unit", .{ .iterate = true });
