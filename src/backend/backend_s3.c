@@ -15,8 +15,6 @@
 
 static struct s3b *s3b_of(struct backend *b) { return (struct s3b *)b; }
 
-static bool ok_status(int status) { return status >= 200 && status < 300; }
-
 static int s3b_put_verified(struct backend *be, const char *bkey, struct body_source *src, int64_t size,
                             const struct backend_put_claims *claims, char etag[BACKEND_ETAG_MAX])
 {
@@ -36,7 +34,7 @@ static int s3b_put_verified(struct backend *be, const char *bkey, struct body_so
     int err = s3b_send(b, &call, &ex, s3b_deadline(b));
     if (err < 0)
         return err;
-    if (!ok_status(ex.status))
+    if (!s3b_ok_status(ex.status))
         return s3b_fail(b, &ex);
     const char *e = s3b_header(&ex, "etag");
     etag[0] = 0;
@@ -47,18 +45,10 @@ static int s3b_put_verified(struct backend *be, const char *bkey, struct body_so
     return 0;
 }
 
-/* An empty body is still read to its end: a source checks its signature and checksums there. */
-static int empty_source_end(struct body_source *src)
-{
-    char extra;
-    ssize_t n = src ? body_source_read(src, &extra, 1) : 0;
-    return n < 0 ? (int)n : (n > 0 ? -EMSGSIZE : 0);
-}
-
 static int s3b_put(struct backend *be, const char *bkey, struct body_source *src, int64_t size)
 {
     char etag[BACKEND_ETAG_MAX];
-    int err = size == 0 ? empty_source_end(src) : 0;
+    int err = size == 0 ? s3b_empty_body_end(src) : 0;
     return err < 0 ? err : s3b_put_verified(be, bkey, src, size, NULL, etag);
 }
 
@@ -80,7 +70,7 @@ static int get_once(struct s3b *b, void *arg)
     int err = s3b_send(b, &call, &ex, s3b_deadline(b));
     if (err < 0)
         return err;
-    if (!ok_status(ex.status))
+    if (!s3b_ok_status(ex.status))
         return s3b_fail(b, &ex);
     if (ex.content_length != a->len) {
         s3b_done(&ex);
@@ -126,7 +116,7 @@ static int head_once(struct s3b *b, void *arg)
     s3b_done(&ex);
     if (status == 404)
         return -ENOENT;
-    if (!ok_status(status))
+    if (!s3b_ok_status(status))
         return status == 403 ? -EACCES : -EIO;
     *a->out = (struct backend_object_info){.size = size, .mtime_ms = 0};
     return size < 0 ? -EPROTO : 0;
@@ -145,7 +135,7 @@ static int del_once(struct s3b *b, void *arg)
     int err = s3b_send(b, &call, &ex, s3b_deadline(b));
     if (err < 0)
         return err;
-    if (!ok_status(ex.status) && ex.status != 404)
+    if (!s3b_ok_status(ex.status) && ex.status != 404)
         return s3b_fail(b, &ex);
     s3b_body_discard(&ex, 64 * 1024);
     s3b_done(&ex);
@@ -171,7 +161,7 @@ static int copy_once(struct s3b *b, void *arg)
     int err = s3b_send(b, &call, &ex, s3b_deadline(b));
     if (err < 0)
         return err;
-    if (!ok_status(ex.status))
+    if (!s3b_ok_status(ex.status))
         return s3b_fail(b, &ex);
     /* A copy may fail after its 200 went out: the error is then the body. */
     char *body;

@@ -63,6 +63,10 @@ int s3b_send(struct s3b *b, const struct s3b_call *call, struct s3b_exchange *ex
 int s3b_fail(struct s3b *b, struct s3b_exchange *ex);
 /* Reads a whole small response body (an XML document) into a malloc'd buffer; ends the exchange. */
 int s3b_read_body(struct s3b_exchange *ex, char **out, size_t *len);
+static inline bool s3b_ok_status(int status) { return status >= 200 && status < 300; }
+/* An empty body sends nothing, but is still read to its end: a source checks its signature and checksums there.
+ * 0, the source's error, or -EMSGSIZE when it holds bytes after all. */
+int s3b_empty_body_end(struct body_source *src);
 /* Whether a failed call may be tried again (the backend or the network failed, not the request). */
 bool s3b_retryable(int err);
 /* Runs fn up to three times with backoff while it fails retryably. */

@@ -9,8 +9,6 @@
 #include "backend/s3_resp_xml.h"
 #include "s3/s3_sigv4.h"
 
-static bool ok_status(int status) { return status >= 200 && status < 300; }
-
 /* "uploadId=<encoded id>" plus an optional prefix such as "partNumber=3&". */
 static int upload_query(char *out, size_t cap, const char *prefix, const char *upload_id)
 {
@@ -23,7 +21,7 @@ static int upload_query(char *out, size_t cap, const char *prefix, const char *u
 /* A body the backend answers with: an error in a 200 counts as a failure. */
 static int read_result(struct s3b *b, struct s3b_exchange *ex, char **body, size_t *len)
 {
-    if (!ok_status(ex->status))
+    if (!s3b_ok_status(ex->status))
         return s3b_fail(b, ex);
     int err = s3b_read_body(ex, body, len);
     if (err == 0 && s3_resp_is_error(*body, *len)) {
@@ -65,19 +63,16 @@ int s3b_mpu_put_part(struct backend *be, const char *bkey, const char *upload_id
     snprintf(prefix, sizeof(prefix), "partNumber=%d&", number);
     if (upload_query(query, sizeof(query), prefix, upload_id) < 0)
         return -ENAMETOOLONG;
-    if (size == 0) { /* an empty part is still read to its end, where its checks run */
-        char extra;
-        ssize_t r = src ? body_source_read(src, &extra, 1) : 0;
-        if (r != 0)
-            return r < 0 ? (int)r : -EMSGSIZE;
-    }
+    int err = size == 0 ? s3b_empty_body_end(src) : 0;
+    if (err < 0)
+        return err;
     struct s3b_call call = {.method = "PUT", .key = bkey, .query = query, .content_length = size,
                             .body = size ? src : NULL};
     struct s3b_exchange ex;
-    int err = s3b_send(b, &call, &ex, s3b_deadline(b));
+    err = s3b_send(b, &call, &ex, s3b_deadline(b));
     if (err < 0)
         return err;
-    if (!ok_status(ex.status))
+    if (!s3b_ok_status(ex.status))
         return s3b_fail(b, &ex);
     const char *e = s3b_header(&ex, "etag");
     err = e && strlen(e) < BACKEND_ETAG_MAX ? 0 : -EPROTO;
@@ -158,7 +153,7 @@ static int abort_once(struct s3b *b, void *arg)
     int err = s3b_send(b, &call, &ex, s3b_deadline(b));
     if (err < 0)
         return err;
-    if (!ok_status(ex.status) && ex.status != 404)
+    if (!s3b_ok_status(ex.status) && ex.status != 404)
         return s3b_fail(b, &ex);
     s3b_body_discard(&ex, 64 * 1024);
     s3b_done(&ex);

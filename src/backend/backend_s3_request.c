@@ -213,6 +213,13 @@ int s3b_fail(struct s3b *b, struct s3b_exchange *ex)
     return -EIO;
 }
 
+int s3b_empty_body_end(struct body_source *src)
+{
+    char extra;
+    ssize_t n = src ? body_source_read(src, &extra, 1) : 0;
+    return n < 0 ? (int)n : (n > 0 ? -EMSGSIZE : 0);
+}
+
 bool s3b_retryable(int err)
 {
     return err == -EIO || err == -ECONNREFUSED || err == -ECONNRESET || err == -ETIMEDOUT || err == -EPIPE ||
