@@ -30,6 +30,11 @@ struct backend_put_claims {
     const char *content_md5;     /* base64 Content-MD5, or NULL */
     const char *checksum_header; /* "x-amz-checksum-crc32"…, or NULL */
     const char *checksum_value;  /* base64 */
+    /* Non-NULL: the body is the client's unsigned aws-chunked framing (STREAMING-UNSIGNED-PAYLOAD-TRAILER) ending
+     * in this checksum trailer ("x-amz-checksum-crc32"…), passed on as it came; `size` counts the framing and
+     * decoded_length the object's bytes. The backend decodes the framing and checks the trailer. */
+    const char *aws_chunked_trailer;
+    int64_t decoded_length;
 };
 
 /* A part of a native multipart upload, as handed to complete. */
@@ -154,6 +159,8 @@ struct backend_s3_config {
     bool force_path_style;   /* else bucket.host addressing */
     bool unsigned_payload;   /* sign bodies as UNSIGNED-PAYLOAD: the backend checks no payload hash */
     bool disable_checksum;   /* send no Content-MD5 or x-amz-checksum-*: the backend checks neither */
+    bool strip_sdk_headers;  /* send none of the newer SDKs' headers (x-amz-checksum-*, x-amz-trailer, aws-chunked
+                                framing), which older S3 implementations reject; Content-MD5 still goes */
     int64_t timeout_ns;      /* each call's deadline; 0 = 30 s */
 };
 /* -EINVAL (bad endpoint), -ENOENT (host does not resolve). */

@@ -15,14 +15,24 @@
 
 static struct s3b *s3b_of(struct backend *b) { return (struct s3b *)b; }
 
+/* Whether this backend checks every claim, in the form the claims come: a payload hash only when payloads are
+ * signed, Content-MD5 unless checksums are off, flexible checksums and aws-chunked trailers unless those or the
+ * newer SDK headers are off. */
+static bool s3b_checks_claims(const struct s3b *b, const struct backend_put_claims *c)
+{
+    bool sdk = c->checksum_header || c->aws_chunked_trailer;
+    return !(c->content_sha256 && b->unsigned_payload) && !((c->content_md5 || sdk) && b->disable_checksum) &&
+           !(sdk && b->strip_sdk_headers);
+}
+
 static int s3b_put_verified(struct backend *be, const char *bkey, struct body_source *src, int64_t size,
                             const struct backend_put_claims *claims, char etag[BACKEND_ETAG_MAX])
 {
     struct s3b *b = s3b_of(be);
     struct s3b_exchange ex;
     struct s3b_call call = {.method = "PUT", .key = bkey, .content_length = size, .body = size ? src : NULL};
-    if (claims && ((claims->content_sha256 && b->unsigned_payload) ||
-                   ((claims->content_md5 || claims->checksum_header) && b->disable_checksum)))
+    char decoded[24];
+    if (claims && !s3b_checks_claims(b, claims))
         return -ENOTSUP;
     if (claims) {
         call.payload_hash = claims->content_sha256;
@@ -30,6 +40,13 @@ static int s3b_put_verified(struct backend *be, const char *bkey, struct body_so
             call.extra[call.nextra++] = (struct http_client_header){"content-md5", claims->content_md5};
         if (claims->checksum_header)
             call.extra[call.nextra++] = (struct http_client_header){claims->checksum_header, claims->checksum_value};
+    }
+    if (claims && claims->aws_chunked_trailer) {
+        snprintf(decoded, sizeof(decoded), "%" PRId64, claims->decoded_length);
+        call.payload_mode = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
+        call.extra[call.nextra++] = (struct http_client_header){"content-encoding", "aws-chunked"};
+        call.extra[call.nextra++] = (struct http_client_header){"x-amz-decoded-content-length", decoded};
+        call.extra[call.nextra++] = (struct http_client_header){"x-amz-trailer", claims->aws_chunked_trailer};
     }
     int err = s3b_send(b, &call, &ex, s3b_deadline(b));
     if (err < 0)
@@ -264,6 +281,7 @@ int backend_s3_open(struct backend **out, const struct backend_s3_config *cfg)
     b->path_style = cfg->force_path_style;
     b->unsigned_payload = cfg->unsigned_payload;
     b->disable_checksum = cfg->disable_checksum;
+    b->strip_sdk_headers = cfg->strip_sdk_headers;
     b->timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : CORO_SEC(30);
     static unsigned next_id;
     if (tls) {

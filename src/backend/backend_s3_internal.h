@@ -17,7 +17,7 @@ struct s3b {
     char bucket[64];
     char region[64];
     char *access_key, *secret;
-    bool path_style, unsigned_payload, disable_checksum;
+    bool path_style, unsigned_payload, disable_checksum, strip_sdk_headers;
     int64_t timeout_ns;
 };
 
@@ -33,6 +33,7 @@ struct s3b_call {
     int64_t content_length; /* -1: no body */
     struct body_source *body;
     const char *payload_hash; /* hex SHA-256 of the body, or NULL for UNSIGNED-PAYLOAD */
+    const char *payload_mode; /* a STREAMING-* x-amz-content-sha256, sent whatever unsigned_payload says; or NULL */
     bool idempotent, head;
 };
 

@@ -74,7 +74,9 @@ int s3b_send(struct s3b *b, const struct s3b_call *call, struct s3b_exchange *ex
     else
         snprintf(host, sizeof(host), "%s.%s", b->bucket, b->ep.host);
     s3_sigv4_format_amz_date((int64_t)time(NULL), amz_date);
-    const char *payload = call->payload_hash && !b->unsigned_payload ? call->payload_hash : UNSIGNED_PAYLOAD;
+    const char *payload = call->payload_mode                            ? call->payload_mode
+                          : call->payload_hash && !b->unsigned_payload ? call->payload_hash
+                                                                       : UNSIGNED_PAYLOAD;
 
     /* Every header we send is signed, in sorted order. */
     struct http_client_header hs[S3B_EXTRA_HEADERS + 4];

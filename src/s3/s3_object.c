@@ -131,11 +131,15 @@ static bool put_preconditions(const struct s3_call *k, struct store_cond *cond, 
     return ok;
 }
 
-/* The claims a plain body carries (payload hash, Content-MD5, one x-amz-checksum-*), for a backend that checks them
- * itself. false when the body is not plain: aws-chunked framing (trailers, chunk signatures) is s3orch's to
- * decode and check, as is a body of unknown length. */
+/* The claims a body carries (payload hash, Content-MD5, one x-amz-checksum-* or an unsigned aws-chunked trailer),
+ * for a backend that checks them itself, and the source that passes the body on unread. false when s3orch must
+ * decode and check the body: chunk signatures, an unknown length. */
 struct forward {
     struct backend_put_claims claims;
+    struct http_body_source plain;
+    struct s3_put_forward framed;
+    struct body_source *src;
+    int64_t size; /* bytes the backend receives */
     char sha256[65];
     char md5[32];
     char ck_name[32];
@@ -143,11 +147,23 @@ struct forward {
     enum s3_checksum_alg ck_alg;
 };
 
-static bool forward_claims(const struct s3_call *k, const struct s3_put_body *body, struct forward *f)
+static bool forward_claims(const struct s3_call *k, struct s3_put_body *body, int64_t size, struct forward *f)
 {
-    *f = (struct forward){.ck_alg = S3_CK_NONE};
-    if (body->aws_chunked || http_body_length(k->c) < 0 || http_body_length(k->c) == 0)
+    *f = (struct forward){.ck_alg = S3_CK_NONE, .src = &f->plain.src, .size = size};
+    if (http_body_length(k->c) <= 0)
         return false;
+    if (body->aws_chunked) {
+        if (!s3_put_forward_init(&f->framed, body, k->svc->cfg->server.idle_timeout))
+            return false;
+        f->src = &f->framed.src;
+        f->size = http_body_length(k->c);
+        snprintf(f->ck_name, sizeof(f->ck_name), "%s", s3_checksum_header_name(body->ck_alg));
+        f->claims.aws_chunked_trailer = f->ck_name;
+        f->claims.decoded_length = size;
+        f->ck_alg = body->ck_alg;
+    } else {
+        http_body_source_init(&f->plain, k->c);
+    }
     const struct s3_sigv4_auth *a = k->oa->auth;
     if (a->payload == S3_SIGV4_PAYLOAD_HASH) {
         if (a->payload_hash.n != 64)
@@ -229,14 +245,19 @@ void s3_op_put_object(const struct s3_call *k)
     char fwd_etag[BACKEND_ETAG_MAX], ck_b64[S3_CHECKSUM_MAX_BASE64] = "";
     struct forward fwd;
     err = -ENOTSUP;
-    if (backend_verifies(be) && forward_claims(k, body, &fwd)) {
-        struct http_body_source raw;
-        http_body_source_init(&raw, k->c);
-        err = backend_put_verified(be, bkey, &raw.src, size, &fwd.claims, fwd_etag);
-    }
+    if (backend_verifies(be) && forward_claims(k, body, size, &fwd))
+        err = backend_put_verified(be, bkey, fwd.src, fwd.size, &fwd.claims, fwd_etag);
     bool forwarded = err != -ENOTSUP;
     if (!forwarded)
         err = backend_put(be, bkey, &body->src, size);
+    if (forwarded && body->aws_chunked && !body->finished && !body->fail.status) {
+        /* Content-Length ended before the framing did: whatever the backend made of it, the body is incomplete. */
+        if (err == 0)
+            backend_del(be, bkey);
+        body->fail = (struct s3_put_fail){400, "IncompleteBody", "The request body ended before the aws-chunked "
+                                                                 "framing did."};
+        err = -EBADMSG;
+    }
     if (err < 0) {
         store_intent_drop(k->svc->store, intent, NULL, NULL);
         if (body->fail.status)

@@ -3,10 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/coding.h>
 
+#include "coro/coro.h"
 #include "s3/s3_put_body.h"
 
 ssize_t s3_put_body_read(struct body_source *src, void *buf, size_t len);
@@ -326,5 +328,97 @@ bool s3_put_body_checksum_as(struct s3_put_body *b, enum s3_checksum_alg alg)
     b->ck_alg = alg;
     b->ck_compute_only = true;
     s3_checksum_init(&b->ck, alg);
+    return true;
+}
+
+/* --- passing the framing on ---------------------------------------------------------------------------------- */
+
+enum { FORWARD_READ = 256 }; /* framing bytes read per step: a size line, or the last chunk and its trailer */
+
+/* Runs the decoder over bytes going out unchanged: it checks the framing and picks up the trailer's checksum. */
+static bool forward_watch(struct s3_put_body *b, const char *p, size_t n)
+{
+    while (!b->finished) {
+        struct s3_awschunked_event ev;
+        ssize_t r = s3_awschunked_feed(&b->dec, p, n, &ev);
+        if (r < 0)
+            return fail(b, s3_awschunked_err_status((int)r), s3_awschunked_err_code((int)r),
+                        s3_awschunked_err_message((int)r));
+        p += r;
+        n -= (size_t)r;
+        if (ev.type == S3_AWSCHUNKED_NONE)
+            return true;
+        if (ev.type == S3_AWSCHUNKED_TRAILER && !on_event(b, &ev))
+            return false;
+        b->finished = ev.type == S3_AWSCHUNKED_DONE;
+    }
+    if (n)
+        return fail(b, 400, "InvalidRequest", "The request body goes on after the aws-chunked framing ended.");
+    return true;
+}
+
+/* Reads framing from the client and checks it; returns the bytes read into buf. */
+static ssize_t forward_read_framing(struct s3_put_body *b, char *buf, size_t len)
+{
+    ssize_t n = http_body_read(b->conn, buf, len);
+    if (n < 0)
+        return read_error(b, n);
+    if (n == 0) {
+        if (b->finished)
+            return 0;
+        fail(b, 400, "IncompleteBody", "The request body ended before the aws-chunked framing did.");
+        return -EBADMSG;
+    }
+    return forward_watch(b, buf, (size_t)n) ? n : -EBADMSG;
+}
+
+static ssize_t forward_read(struct body_source *src, void *buf, size_t len)
+{
+    struct s3_put_body *b = ((struct s3_put_forward *)src)->body;
+    if (b->fail.status)
+        return -EBADMSG;
+    return forward_read_framing(b, buf, len);
+}
+
+static ssize_t forward_splice(struct body_source *src, int fd, size_t len)
+{
+    struct s3_put_forward *f = (struct s3_put_forward *)src;
+    struct s3_put_body *b = f->body;
+    if (b->fail.status)
+        return -EBADMSG;
+    if (f->pend == f->npend) {
+        uint64_t left = s3_awschunked_data_left(&b->dec);
+        if (left) {
+            ssize_t n = http_body_splice(b->conn, fd, len < left ? len : (size_t)left);
+            if (n < 0)
+                return read_error(b, n);
+            s3_awschunked_skip(&b->dec, (uint64_t)n);
+            return n;
+        }
+        ssize_t n = forward_read_framing(b, b->raw, FORWARD_READ);
+        if (n <= 0)
+            return n;
+        f->pend = 0;
+        f->npend = (size_t)n;
+    }
+    size_t want = f->npend - f->pend < len ? f->npend - f->pend : len;
+    ssize_t n = coro_send(fd, b->raw + f->pend, want, MSG_NOSIGNAL, coro_deadline_in(f->step_ns));
+    if (n <= 0)
+        return n < 0 ? n : -EPIPE;
+    f->pend += (size_t)n; /* counted as copied when it was read */
+    return n;
+}
+
+bool s3_put_forward_init(struct s3_put_forward *f, struct s3_put_body *b, int64_t step_ns)
+{
+    struct http_body_source raw;
+    http_body_source_init(&raw, b->conn);
+    *f = (struct s3_put_forward){.body = b, .step_ns = step_ns};
+    if (!b->aws_chunked || b->auth->payload != S3_SIGV4_PAYLOAD_STREAMING_UNSIGNED_TRAILER ||
+        http_body_length(b->conn) <= 0)
+        return false;
+    f->src = (struct body_source){.read = forward_read,
+                                  .splice = raw.src.splice ? forward_splice : NULL,
+                                  .length = http_body_length(b->conn)};
     return true;
 }

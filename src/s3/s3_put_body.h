@@ -63,4 +63,20 @@ bool s3_put_body_init(struct s3_put_body *b, struct http_conn *c, const struct h
  * sent none, the body computes it (into ck_b64) without checking it. false: the client sent another kind. */
 bool s3_put_body_checksum_as(struct s3_put_body *b, enum s3_checksum_alg alg);
 
+/* The body as the client sent it, aws-chunked framing and checksum trailer included, for a backend that decodes and
+ * checks it itself (claims.aws_chunked_trailer). The framing is still parsed on the way — it must be well formed,
+ * and the trailer's value lands in ck_expected, with `finished` set once the framing ended — but the payload is
+ * spliced when the sink can take it, never looked at. The framing is read in small pieces, so little payload
+ * passes through user space. */
+struct s3_put_forward {
+    struct body_source src;
+    struct s3_put_body *body;
+    int64_t step_ns;     /* the stall bound for sending framing on */
+    size_t pend, npend;  /* framing (and the payload read with it) in body->raw, still to go out */
+};
+
+/* false when the body cannot be passed on as it came: not the unsigned trailer mode, or its length is unknown (HTTP
+ * chunked transfer: the backend request needs a Content-Length). Call after s3_put_body_init succeeded. */
+bool s3_put_forward_init(struct s3_put_forward *f, struct s3_put_body *b, int64_t step_ns);
+
 #endif

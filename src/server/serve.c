@@ -241,6 +241,7 @@ static int backend_open_one(const struct config *cfg, const struct config_backen
         .force_path_style = b->force_path_style,
         .unsigned_payload = b->unsigned_payload,
         .disable_checksum = b->disable_checksum,
+        .strip_sdk_headers = b->strip_sdk_headers,
         .timeout_ns = cfg->server.backend_timeout,
     };
     int err = backend_s3_open(&s3, &sc);

@@ -11,6 +11,7 @@ skip while it does not).
 S3ORCH_BIG_BYTES sets the size of the memory-bound PUT/GET (default 1 GiB; 64 MiB under S3ORCH_WRAPPER).
 """
 
+import base64
 import hashlib
 import http.client
 import json
@@ -33,6 +34,7 @@ from backends import (  # noqa: E402,F401  (fixtures)
     backend_client, find_backend_objects, moto_server, s3_driver, start_s3orch, tls_moto, write_s3_config,
 )
 from conftest import scaled  # noqa: E402
+from picky_backend import PickyBackend, _sdk_header, crc32_b64  # noqa: E402
 from s3env import (  # noqa: E402
     BUCKET, MIB, RW, UNDER_WRAPPER, Env, error_of, heavy, md5_etag, multipart_etag, quote_key, raw, sha, unique,
     xml_code,
@@ -568,3 +570,117 @@ def test_copy_on_one_s3_backend_is_server_side(orch, moto_server):
     assert delta(s0, stats(e)) == {k: 0 for k in s0}, "the copy's bytes passed through s3orch"
     m, bkey = backend_copy(e, "ssc/dst")
     assert m.read(bkey) == data
+
+
+# --- aws-chunked bodies passed on framed; backends that refuse the newer SDKs' headers ------------------------------
+
+def unsigned_trailer_body(data, crc=None, chunk=64 * 1024):
+    """An unsigned aws-chunked body (what boto3 sends over HTTPS) with an x-amz-checksum-crc32 trailer: crc32 of
+    the data unless crc is given."""
+    frames = b"".join(b"%x\r\n%s\r\n" % (len(data[i:i + chunk]), data[i:i + chunk])
+                      for i in range(0, len(data), chunk))
+    return frames + b"0\r\nx-amz-checksum-crc32:%s\r\n\r\n" % (crc or crc32_b64(data)).encode()
+
+
+def put_unsigned_trailer(e, key, body, decoded_len):
+    return raw(e, "PUT", f"/{BUCKET}/{key}", body, {
+        "Content-Encoding": "aws-chunked", "X-Amz-Content-SHA256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        "X-Amz-Trailer": "x-amz-checksum-crc32", "X-Amz-Decoded-Content-Length": str(decoded_len),
+        "x-amz-sdk-checksum-algorithm": "CRC32"})
+
+
+@pytest.fixture
+def picky(moto_server):
+    """Factory: picky(**PickyBackend options) → a started PickyBackend in front of a fresh moto; stopped at teardown."""
+    started = []
+
+    def start(**opts):
+        [m] = moto_server(1)
+        p = PickyBackend(m, **opts).start()
+        started.append(p)
+        return p
+
+    yield start
+    for p in started:
+        p.stop()
+
+
+def test_unsigned_aws_chunked_body_goes_on_framed_for_the_backend_to_check(orch, picky):
+    """With a backend that checks checksums, an unsigned-trailer body is spliced on with its framing and trailer
+    (no decode, no re-send); the backend checks the trailer, and s3orch keeps the trailer's checksum."""
+    p = picky(check_trailer=True)
+    e = orch([p], "--debug-endpoints", disable_checksum=False)
+    data = os.urandom(3 * MIB + 11)
+    body = unsigned_trailer_body(data)
+    s0 = stats(e)
+    r = put_unsigned_trailer(e, "fw/ok", body, len(data))
+    assert r.status == 200, r.body[:500]
+    assert r.headers.get("etag") == md5_etag(data)
+    assert r.headers.get("x-amz-checksum-crc32") == crc32_b64(data)
+    d = delta(s0, stats(e))
+    # Every byte of the framed body went to the backend, spliced but for what came with the request head (at most
+    # the 40 KiB connection buffer) and the small framing reads (one per 64 KiB chunk, 256 bytes at most each).
+    assert d["put_splice"] + d["put_copy"] == len(body), d
+    assert d["put_copy"] <= 40 * 1024 + 256 * (len(data) // (64 * 1024) + 2), d
+    [put] = p.puts()
+    assert put.headers["content-encoding"] == "aws-chunked" and put.headers["x-amz-trailer"] == "x-amz-checksum-crc32"
+    assert put.headers["x-amz-decoded-content-length"] == str(len(data)) and put.body_len == len(body)
+    assert put.headers["x-amz-content-sha256"] == "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+
+    got = e.client().get_object(Bucket=BUCKET, Key="fw/ok", ChecksumMode="ENABLED")
+    assert got["Body"].read() == data and got["ChecksumCRC32"] == crc32_b64(data)
+    m, bkey = backend_copy(e, "fw/ok")
+    assert m.read(bkey) == data
+
+
+def test_forwarded_body_with_a_bad_trailer_or_framing_leaves_nothing(orch, picky):
+    p = picky(check_trailer=True)
+    e = orch([p], disable_checksum=False)
+    data = os.urandom(200 * 1024)
+    r = put_unsigned_trailer(e, "fw/bad", unsigned_trailer_body(data, crc="AAAAAA=="), len(data))
+    assert r.status == 400 and xml_code(r) == "BadDigest", (r.status, r.body[:300])
+    # Framing cut short inside Content-Length: the last chunk and the trailer never come.
+    cut = unsigned_trailer_body(data)[:-40]
+    r = put_unsigned_trailer(e, "fw/cut", cut, len(data))
+    assert r.status == 400, (r.status, r.body[:300])
+    # Framing that goes on past its end.
+    r = put_unsigned_trailer(e, "fw/long", unsigned_trailer_body(data) + b"junk", len(data))
+    assert r.status == 400, (r.status, r.body[:300])
+    for key in ("fw/bad", "fw/cut", "fw/long"):
+        assert error_of(lambda: e.client().head_object(Bucket=BUCKET, Key=key)) == ("404", 404)
+        assert not find_backend_objects(e.motos, BUCKET, key), key
+
+
+def test_strip_sdk_headers_for_a_backend_that_refuses_them(orch, picky):
+    """An older S3 implementation refuses x-amz-checksum-*, x-amz-trailer and aws-chunked. Without
+    strip_sdk_headers s3orch passes a client's checksum on and the backend refuses the write; with it, s3orch checks
+    the checksum and the trailer itself and sends the plain body (Content-MD5 still goes)."""
+    data = os.urandom(300 * 1024 + 1)
+    ck = {"x-amz-checksum-crc32": crc32_b64(data), "Content-MD5": base64.b64encode(hashlib.md5(data).digest()).decode(),
+          "X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"}
+
+    p = picky(refuse_sdk_headers=True)
+    e = orch([p], disable_checksum=False)
+    r = raw(e, "PUT", f"/{BUCKET}/sdk/refused", data, ck)
+    assert r.status >= 500 and p.puts(), (r.status, r.body[:300])
+    assert error_of(lambda: e.client().head_object(Bucket=BUCKET, Key="sdk/refused")) == ("404", 404)
+    e.srv.stop()
+
+    p = picky(refuse_sdk_headers=True)
+    e = orch([p], disable_checksum=False, strip_sdk_headers=True)
+    r = raw(e, "PUT", f"/{BUCKET}/sdk/header", data, ck)
+    assert r.status == 200, r.body[:300]
+    r = raw(e, "PUT", f"/{BUCKET}/sdk/bad", data, {**ck, "x-amz-checksum-crc32": "AAAAAA=="})
+    assert r.status == 400 and xml_code(r) == "BadDigest", (r.status, r.body[:300])
+    r = put_unsigned_trailer(e, "sdk/trailer", unsigned_trailer_body(data), len(data))
+    assert r.status == 200, r.body[:300]
+    assert r.headers.get("x-amz-checksum-crc32") == crc32_b64(data)
+    for key in ("sdk/header", "sdk/trailer"):
+        got = e.client().get_object(Bucket=BUCKET, Key=key, ChecksumMode="ENABLED")
+        assert got["Body"].read() == data and got["ChecksumCRC32"] == crc32_b64(data)
+    puts = p.puts()
+    assert puts and not any(_sdk_header(k, v) for r in puts for k, v in r.headers.items()), puts
+    # Content-MD5 alone is not stripped: the body goes on unread, and the backend checks the MD5.
+    r = raw(e, "PUT", f"/{BUCKET}/sdk/md5", data, {k: v for k, v in ck.items() if not k.startswith("x-amz-checksum")})
+    assert r.status == 200, r.body[:300]
+    assert p.puts()[-1].headers.get("content-md5") == ck["Content-MD5"]
