@@ -17,6 +17,7 @@
 
 #include "backend/fs_internal.h"
 #include "coro/coro.h"
+#include "util/splice_move.h"
 
 #define FS_SEGMENT_MAX 240 /* bytes of an encoded segment before it continues in a sub-directory */
 
@@ -276,17 +277,17 @@ int fs_splice(const int p[2], int fd, int64_t off, int64_t len, int out_fd, int6
     return err;
 }
 
-/* file → pipe → sink descriptor. */
+static void fs_get_spliced(void *arg, size_t n) { fs_sink_spliced(arg, n); }
+
+/* file → pipe → sink descriptor, each step bounded by the sink's stall bound: a client that stops reading is
+ * dropped, not waited for. */
 static int fs_get_splice(int fd, int64_t off, int64_t len, struct body_sink *sink)
 {
-    int p[2];
-    int err = fs_pipe_open(p);
-    if (err < 0)
-        return err;
-    err = fs_splice(p, fd, off, len, sink->splice_fd, NULL, sink);
-    close(p[0]);
-    close(p[1]);
-    return err;
+    struct splice_move how = {.step_ns = sink->deadline_step, .moved = fs_get_spliced, .arg = sink, .in_off = &off};
+    ssize_t n = splice_move(fd, sink->splice_fd, (size_t)len, &how);
+    if (n < 0)
+        return (int)n;
+    return n < len ? -ERANGE : 0; /* the file shrank under us */
 }
 
 static int fs_get_copy(int fd, int64_t off, int64_t len, struct body_sink *sink)

@@ -96,13 +96,13 @@ static void send_bound_clear(int fd, const struct send_bound *b)
 }
 
 /* One splice, started once fd can go on (or has failed, which the splice then reports). */
-static ssize_t splice_when(int wait_fd, unsigned events, int fd_in, int fd_out, size_t len,
+static ssize_t splice_when(int wait_fd, unsigned events, int fd_in, int64_t off_in, int fd_out, size_t len,
                            const struct splice_move *how)
 {
     int r = coro_poll(wait_fd, events, step_deadline(how));
     if (r < 0)
         return r;
-    ssize_t n = coro_splice(fd_in, -1, fd_out, -1, len, 0, step_deadline(how));
+    ssize_t n = coro_splice(fd_in, off_in, fd_out, -1, len, 0, step_deadline(how));
     if (n < 0 && coro_is_cancelled())
         return -ECANCELED; /* a worker stopped by the cancel reports -ERESTARTSYS */
     return n == -EAGAIN ? -ETIMEDOUT : n; /* what a socket's send timeout gives when it runs out */
@@ -121,13 +121,16 @@ ssize_t splice_move(int fd_in, int fd_out, size_t len, const struct splice_move 
     size_t done = 0;
     while (done < len) {
         size_t want = len - done < p.cap ? len - done : p.cap;
-        ssize_t in = splice_when(fd_in, POLLIN, fd_in, p.wr, want, how);
+        int64_t *off = how ? how->in_off : NULL;
+        ssize_t in = splice_when(fd_in, POLLIN, fd_in, off ? *off : -1, p.wr, want, how);
         if (in <= 0) {
             err = in; /* 0: fd_in ended early, which the caller judges from the count */
             goto out;
         }
+        if (off)
+            *off += in;
         while (in > 0) {
-            ssize_t out = splice_when(fd_out, POLLOUT, p.rd, fd_out, (size_t)in, how);
+            ssize_t out = splice_when(fd_out, POLLOUT, p.rd, -1, fd_out, (size_t)in, how);
             if (out <= 0) {
                 err = out < 0 ? out : -EPIPE;
                 goto out;

@@ -21,6 +21,7 @@ struct splice_move {
     int64_t step_ns;  /* bound on each single splice, so a stalled peer is noticed early; 0 = none */
     void (*moved)(void *arg, size_t n); /* optional: n more bytes reached fd_out */
     void *arg;
+    int64_t *in_off; /* fd_in is a file: read from *in_off on, advanced as bytes move; NULL for a stream */
 };
 
 /* Moves len bytes from fd_in to fd_out; how may be NULL (no deadline, no reports). Returns the bytes moved, fewer

@@ -4,10 +4,15 @@ space; a PUT to the fs backend is read into user space (s3orch computes its MD5 
 
 import json
 import os
+import socket
+import time
 import urllib.request
 
-from conftest import scaled  # noqa: F401
-from s3env import BUCKET, make_client, write_config
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from conftest import scaled
+from s3env import BUCKET, RW, _S3Signer, make_client, sha, write_config
 
 MIB = 1 << 20
 
@@ -47,3 +52,38 @@ def test_debug_copy_bodies_forces_the_copy_path(server, tmp_path):
     after = stats(srv)
     assert after["get_copy"] - before["get_copy"] == len(data), (before, after)
     assert after["get_splice"] == before["get_splice"], (before, after)
+
+
+def test_fs_get_to_a_client_that_stops_reading_is_cut(server, tmp_path):
+    """A GET spliced from an fs backend to a client that stops reading is dropped after the idle timeout (each
+    splice step is bounded), not held open for as long as the client likes."""
+    srv = server("--config", str(write_config(tmp_path)), "--idle-timeout", "1s", listen=None)
+    size = 24 * MIB
+    make_client(srv.url).put_object(Bucket=BUCKET, Key="paths/stall", Body=os.urandom(size))
+    path = f"/{BUCKET}/paths/stall"
+    req = AWSRequest(method="GET", url=srv.url + path, headers={"X-Amz-Content-SHA256": sha(b"")})
+    _S3Signer(Credentials(*RW), "s3", "us-east-1").add_auth(req)
+    head = f"GET {path} HTTP/1.1\r\nHost: {srv.host}:{srv.port}\r\n" + "".join(
+        f"{k}: {v}\r\n" for k, v in req.headers.items() if k.lower() != "host") + "\r\n"
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(scaled(10))
+    s.connect((srv.host, srv.port))
+    try:
+        s.sendall(head.encode())
+        time.sleep(1.0 + scaled(2))  # not reading: the server's splice into the socket stalls
+        got, how = 0, None
+        deadline = time.monotonic() + scaled(10)
+        while how is None and time.monotonic() < deadline:
+            try:
+                d = s.recv(1 << 20)
+            except ConnectionResetError:
+                how = "reset"
+                break
+            how = None if d else "eof"
+            got += len(d)
+        assert how is not None, f"connection still open after {got} bytes"
+        assert got < size, f"all {size} bytes arrived ({got}) though the client stalled past the idle timeout"
+    finally:
+        s.close()
+    assert make_client(srv.url).head_object(Bucket=BUCKET, Key="paths/stall")["ContentLength"] == size
