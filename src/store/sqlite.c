@@ -109,6 +109,12 @@ static const char *const stmt_sql[STMT_COUNT] = {
                          "OR EXISTS (SELECT 1 FROM uploads WHERE bucket = ?1)",
     [STMT_BUCKET_DELETE] = "DELETE FROM buckets WHERE name = ?1",
     [STMT_BUCKET_LIST] = "SELECT name, owner, created_ms FROM buckets ORDER BY name",
+    [STMT_BACKEND_USAGE] = "SELECT backend, SUM(bytes), SUM(objects) FROM ("
+                           " SELECT backend, size AS bytes, 1 AS objects FROM copies"
+                           " UNION ALL SELECT backend, MAX(size, 0), 0 FROM intents"
+                           " UNION ALL SELECT backend, MAX(size, 0), 0 FROM cleanup"
+                           " UNION ALL SELECT u.backend, p.size, 0 FROM uploads u JOIN parts p ON p.upload_id = u.id"
+                           ") GROUP BY backend ORDER BY backend",
 };
 
 /* --- helpers (sqlite_impl.h) ------------------------------------------------------------------------------- */
@@ -242,6 +248,8 @@ static int sqlite_dispatch(struct store_sqlite *ss, struct store_req *r)
         return store_sqlite_bucket_get(ss, r);
     case STORE_REQ_BUCKET_LIST:
         return store_sqlite_bucket_list(ss, r);
+    case STORE_REQ_BACKEND_USAGE:
+        return store_sqlite_backend_usage(ss, r);
     }
     return -EINVAL;
 }
@@ -294,6 +302,9 @@ static void sqlite_req_discard(struct store_req *r, int err)
         break;
     case STORE_REQ_BUCKET_LIST:
         store_bucket_list_free(r->u.bucket_list.out);
+        break;
+    case STORE_REQ_BACKEND_USAGE:
+        store_backend_usage_list_free(r->u.backend_usage.out);
         break;
     default:
         break;

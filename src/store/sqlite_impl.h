@@ -50,6 +50,7 @@ enum store_sqlite_stmt {
     STMT_BUCKET_USED,
     STMT_BUCKET_DELETE,
     STMT_BUCKET_LIST,
+    STMT_BACKEND_USAGE,
     STMT_COUNT
 };
 
@@ -166,5 +167,6 @@ int store_sqlite_bucket_create(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_bucket_delete(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_bucket_get(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_bucket_list(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_backend_usage(struct store_sqlite *ss, struct store_req *req);
 
 #endif

@@ -43,6 +43,7 @@ bool store_req_is_read(const struct store_req *req)
     case STORE_REQ_CLEANUP_DUE:
     case STORE_REQ_BUCKET_GET:
     case STORE_REQ_BUCKET_LIST:
+    case STORE_REQ_BACKEND_USAGE:
         return true;
     default:
         return false;
@@ -575,6 +576,19 @@ int store_bucket_list(struct store *s, struct store_bucket_list *out)
 }
 
 void store_bucket_list_free(struct store_bucket_list *l)
+{
+    store_arena_free(l->mem);
+    memset(l, 0, sizeof(*l));
+}
+
+int store_backend_usage(struct store *s, struct store_backend_usage_list *out)
+{
+    memset(out, 0, sizeof(*out));
+    struct store_req req = {.kind = STORE_REQ_BACKEND_USAGE, .u.backend_usage = {out}};
+    return store_run(s, &req);
+}
+
+void store_backend_usage_list_free(struct store_backend_usage_list *l)
 {
     store_arena_free(l->mem);
     memset(l, 0, sizeof(*l));

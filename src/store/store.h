@@ -364,4 +364,24 @@ int store_bucket_get(struct store *s, const char *name, struct store_bucket *out
 int store_bucket_list(struct store *s, struct store_bucket_list *out);
 void store_bucket_list_free(struct store_bucket_list *l);
 
+/* --- backend usage (O2) ------------------------------------------------------------------------------------- */
+
+/* What a backend holds by the store's records: the copies of live objects, the expected bytes of pending intents
+ * (a write in flight or one a crash left), the parts of multipart uploads in progress, and the copies queued for
+ * cleanup (still on the backend until deleted). The router starts its accounting from this. */
+struct store_backend_usage {
+    const char *backend;
+    int64_t bytes;
+    int64_t objects; /* live copies */
+};
+struct store_backend_usage_list {
+    const struct store_backend_usage *v; /* by backend name */
+    size_t n;
+    struct store_arena *mem;
+};
+
+/* Every backend the store has a record on. Reads every copy: meant for start-up, not a request path. */
+int store_backend_usage(struct store *s, struct store_backend_usage_list *out);
+void store_backend_usage_list_free(struct store_backend_usage_list *l);
+
 #endif

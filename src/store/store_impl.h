@@ -39,6 +39,7 @@ enum store_req_kind {
     STORE_REQ_BUCKET_DELETE,
     STORE_REQ_BUCKET_GET,
     STORE_REQ_BUCKET_LIST,
+    STORE_REQ_BACKEND_USAGE,
 };
 
 /* One call. Arguments are borrowed from the caller (valid until completion); every output pointer is non-NULL
@@ -134,6 +135,9 @@ struct store_req {
         struct {
             struct store_bucket_list *out;
         } bucket_list;
+        struct {
+            struct store_backend_usage_list *out;
+        } backend_usage;
     } u;
 
     /* Completion, owned by store.c. */

@@ -2207,6 +2207,71 @@ static int open_sqlite(const char *path, struct store **out)
     return store_sqlite_open(out, &(struct store_sqlite_config){.path = path});
 }
 
+/* --- backend usage --------------------------------------------------------------------------------------------- */
+
+static const struct store_backend_usage *usage_of(const struct store_backend_usage_list *l, const char *backend)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i].backend, backend) == 0)
+            return &l->v[i];
+    return NULL;
+}
+
+/* Live copies, pending intents, upload parts and queued cleanups all count; an overwrite moves the old copy's
+ * bytes to the cleanup queue, and they go when the cleanup is done. */
+static void test_backend_usage(void)
+{
+    struct store_copy c1[] = {{.backend = "usage-a", .backend_key = "k1", .size = 100},
+                              {.backend = "usage-b", .backend_key = "k1", .size = 120}};
+    struct store_object o = mkobj("usage", "k1", "\"e1\"", c1, 2);
+    CHECK_EQ(store_object_commit(st, 0, &o, NULL), 0);
+    int64_t intent;
+    CHECK_EQ(store_intent_create(st, &(struct store_intent){.bucket = "usage", .key = "k2", .backend = "usage-a",
+                                                          .backend_key = "k2", .size = 7}, &intent), 0);
+    struct store_upload up = mkupload("usage-up", "usage", "k3");
+    up.backend = "usage-c";
+    CHECK_EQ(store_upload_create(st, &up), 0);
+    CHECK_EQ(part_put("usage-up", 1, 30, "\"p1\""), 0);
+    CHECK_EQ(part_put("usage-up", 2, 12, "\"p2\""), 0);
+
+    struct store_backend_usage_list l;
+    CHECK_EQ(store_backend_usage(st, &l), 0);
+    const struct store_backend_usage *a = usage_of(&l, "usage-a"), *b = usage_of(&l, "usage-b"),
+                                     *c = usage_of(&l, "usage-c");
+    CHECK(a && a->bytes == 107 && a->objects == 1);
+    CHECK(b && b->bytes == 120 && b->objects == 1);
+    CHECK(c && c->bytes == 42 && c->objects == 0);
+    for (size_t i = 1; i < l.n; i++)
+        CHECK(strcmp(l.v[i - 1].backend, l.v[i].backend) < 0);
+    store_backend_usage_list_free(&l);
+
+    /* Overwrite onto usage-b only: usage-a's copy is displaced but still on the backend until cleaned up. */
+    struct store_copy c2 = {.backend = "usage-b", .backend_key = "k1v2", .size = 50};
+    struct store_object o2 = mkobj("usage", "k1", "\"e2\"", &c2, 1);
+    struct store_cleanup_list displaced;
+    CHECK_EQ(store_object_commit(st, 0, &o2, &displaced), 0);
+    CHECK_EQ(store_backend_usage(st, &l), 0);
+    a = usage_of(&l, "usage-a");
+    b = usage_of(&l, "usage-b");
+    CHECK(a && a->bytes == 107 && a->objects == 0);
+    CHECK(b && b->bytes == 170 && b->objects == 1);
+    store_backend_usage_list_free(&l);
+    for (size_t i = 0; i < displaced.n; i++)
+        CHECK_EQ(store_cleanup_done(st, displaced.v[i].id), 0);
+    store_cleanup_list_free(&displaced);
+    CHECK_EQ(store_intent_drop(st, intent, NULL, NULL), 0);
+    CHECK_EQ(store_upload_abort(st, "usage-up"), 0);
+    CHECK_EQ(store_backend_usage(st, &l), 0);
+    CHECK(!usage_of(&l, "usage-a") && !usage_of(&l, "usage-c"));
+    b = usage_of(&l, "usage-b");
+    CHECK(b && b->bytes == 50 && b->objects == 1);
+    store_backend_usage_list_free(&l);
+    CHECK_EQ(store_object_delete(st, "usage", "k1", &displaced), 0);
+    for (size_t i = 0; i < displaced.n; i++)
+        CHECK_EQ(store_cleanup_done(st, displaced.v[i].id), 0);
+    store_cleanup_list_free(&displaced);
+}
+
 static void test_reopen(void)
 {
     CHECK_EQ(store_bucket_create(st, "persist", "AK"), 0);
@@ -2614,6 +2679,7 @@ int main(void)
     RUN(test_part_sizes_invalid);
     RUN(test_part_sizes_complete);
     RUN(test_buckets);
+    RUN(test_backend_usage);
     RUN(test_concurrent_commits);
     RUN(test_concurrent_parts);
     RUN(test_cancelled_caller);
