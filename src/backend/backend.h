@@ -175,5 +175,8 @@ struct backend_breaker_config {
     int64_t open_ns;    /* 0 = 10 s */
 };
 int backend_breaker_wrap(struct backend **out, struct backend *inner, const struct backend_breaker_config *cfg);
+/* Whether calls to b go through: false while its breaker is open (and no probe is due yet); true for a backend
+ * without a breaker. */
+bool backend_available(struct backend *b);
 
 #endif

@@ -192,3 +192,11 @@ int backend_breaker_wrap(struct backend **out, struct backend *inner, const stru
     *out = &br->base;
     return 0;
 }
+
+bool backend_available(struct backend *b)
+{
+    if (b->ops->free != br_free) /* each breaker has its own copy of the ops: know it by a function */
+        return true;
+    int64_t until = atomic_load(&breaker_of(b)->open_until);
+    return !until || coro_now() >= until; /* past its open time a probe is due: let a write be it */
+}
