@@ -180,6 +180,7 @@ void s3_op_copy_object(const struct s3_call *k)
     struct s3_object_meta meta = {0};
     struct s3_meta_error merr;
     int64_t intent = 0;
+    struct placement_slot slot = {0};
     char bkey[S3_BKEY_MAX];
     int meta_dir = directive(k->req, "x-amz-metadata-directive");
     int tag_dir = directive(k->req, "x-amz-tagging-directive");
@@ -224,10 +225,19 @@ void s3_op_copy_object(const struct s3_call *k)
     if (tag_dir)
         obj.tagging = meta.tagging;
 
-    /* Routing across backends is its own issue: for now the first backend takes every write. */
-    struct backend *be = k->svc->backends[0];
+    /* The source's own backend when it has room (a server-side copy: the bytes never move), else by the routing
+     * strategy. */
+    int err = so->n_copies ? placement_reserve_on(k->svc->placement, so->copies[0].backend, so->size, &slot)
+                           : -ENOSPC;
+    if (err < 0)
+        err = placement_reserve(k->svc->placement, so->size, 0, &slot);
+    if (err < 0) {
+        s3_respond_no_room(k, err);
+        goto out;
+    }
+    struct backend *be = slot.backend;
     s3_backend_key_new(bkey, k->r->bucket, k->r->key);
-    int err = store_intent_create(k->svc->store,
+    err = store_intent_create(k->svc->store,
                                   &(struct store_intent){.bucket = k->r->bucket, .key = k->r->key,
                                                          .backend = be->name, .backend_key = bkey, .size = so->size},
                                   &intent);
@@ -258,6 +268,7 @@ void s3_op_copy_object(const struct s3_call *k)
         store_intent_drop(k->svc->store, intent, NULL, NULL);
         goto out;
     }
+    placement_commit(k->svc->placement, &slot, so->size);
     struct store_object now;
     if (store_object_get(k->svc->store, k->r->bucket, k->r->key, &now) == 0) {
         copy_result(k, &now);
@@ -267,6 +278,7 @@ void s3_op_copy_object(const struct s3_call *k)
     }
     s3_delete_displaced(k->svc, &displaced);
 out:
+    placement_release(k->svc->placement, &slot);
     s3_object_meta_free(&meta);
     store_object_free(&src.obj);
 }

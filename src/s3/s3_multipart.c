@@ -103,10 +103,17 @@ void s3_op_mpu_create(const struct s3_call *k)
         s3_fail(k, merr.status, merr.code, merr.message);
         return;
     }
-    /* Routing across backends is its own issue: for now the first backend takes every write. */
-    struct backend *be = k->svc->backends[0];
+    /* The backend is chosen now, by the routing strategy; each part reserves its space there as it comes. */
+    struct placement_slot slot;
+    int err = placement_reserve(k->svc->placement, 1, 0, &slot); /* a backend with any room at all */
+    if (err < 0) {
+        s3_respond_no_room(k, err);
+        goto out;
+    }
+    struct backend *be = slot.backend;
+    placement_release(k->svc->placement, &slot);
     s3_backend_key_new(bkey, k->r->bucket, k->r->key);
-    int err = backend_mpu_create(be, bkey, bupload);
+    err = backend_mpu_create(be, bkey, bupload);
     if (err < 0) {
         log_error("multipart create on %s: %s", be->name, strerror(-err));
         s3_respond_backend_error(k, err);
@@ -179,15 +186,16 @@ static enum s3_checksum_alg upload_alg(const struct store_upload *up)
     return a ? s3_checksum_alg_from_name(a, strlen(a)) : S3_CK_NONE;
 }
 
-/* Records a part the backend holds and answers the client. */
+/* Records a part the backend holds and answers the client; its reserved space becomes held once recorded. */
 static void part_recorded(const struct s3_call *k, const struct store_upload *up, const struct store_part *p,
-                          bool copy)
+                          struct placement_slot *slot, bool copy)
 {
     int err = store_part_put(k->svc->store, up->id, p);
     if (err < 0) {
         s3_mpu_store_fail(k, err);
         return;
     }
+    placement_commit(k->svc->placement, slot, p->size);
     enum s3_checksum_alg alg = upload_alg(up);
     if (copy) {
         struct s3_xml x;
@@ -219,6 +227,7 @@ static void part_recorded(const struct s3_call *k, const struct store_upload *up
 void s3_op_mpu_upload_part(const struct s3_call *k)
 {
     struct store_upload up = {0};
+    struct placement_slot slot = {0};
     struct s3_put_body *body = NULL;
     int number;
     int64_t size = 0;
@@ -244,8 +253,13 @@ void s3_op_mpu_upload_part(const struct s3_call *k)
         goto out;
     }
     struct backend *be = s3_backend_named(k->svc, up.backend);
-    int err = be ? backend_mpu_put_part(be, up.backend_key, up.backend_upload_id, number, &body->src, size, betag)
-                 : -EIO;
+    int err = placement_reserve_on(k->svc->placement, up.backend, size, &slot);
+    if (err < 0) {
+        s3_respond_no_room(k, err == -EINVAL ? -EIO : err);
+        goto out;
+    }
+    err = be ? backend_mpu_put_part(be, up.backend_key, up.backend_upload_id, number, &body->src, size, betag)
+             : -EIO;
     if (err < 0) {
         if (body->fail.status)
             s3_fail(k, body->fail.status, body->fail.code, body->fail.message);
@@ -264,8 +278,9 @@ void s3_op_mpu_upload_part(const struct s3_call *k)
                            .etag = etag,
                            .checksum_value = alg != S3_CK_NONE && body->ck_b64[0] ? body->ck_b64 : NULL,
                            .backend_etag = betag};
-    part_recorded(k, &up, &p, false);
+    part_recorded(k, &up, &p, &slot, false);
 out:
+    placement_release(k->svc->placement, &slot);
     free(body);
     store_upload_free(&up);
 }
@@ -307,6 +322,7 @@ static int part_put_run(struct body_source *src, int64_t size, void *arg)
 void s3_op_mpu_upload_part_copy(const struct s3_call *k)
 {
     struct store_upload up = {0};
+    struct placement_slot slot = {0};
     struct s3_copy_source src = {0};
     int number;
     char betag[BACKEND_ETAG_MAX], etag[40];
@@ -329,7 +345,12 @@ void s3_op_mpu_upload_part_copy(const struct s3_call *k)
     }
     struct backend *be = s3_backend_named(k->svc, up.backend);
     struct s3_copy_hashes h = {.ck_alg = upload_alg(&up)};
-    int err = be ? s3_copy_stream(k->svc, &src.obj, off, len, part_put_run,
+    int err = placement_reserve_on(k->svc->placement, up.backend, len, &slot);
+    if (err < 0) {
+        s3_respond_no_room(k, err == -EINVAL ? -EIO : err);
+        goto out;
+    }
+    err = be ? s3_copy_stream(k->svc, &src.obj, off, len, part_put_run,
                                   &(struct part_put){be, &up, number, betag}, &h)
                  : -EIO;
     if (err == -ENOENT) {
@@ -346,19 +367,34 @@ void s3_op_mpu_upload_part_copy(const struct s3_call *k)
                            .etag = etag,
                            .checksum_value = h.ck_b64[0] ? h.ck_b64 : NULL,
                            .backend_etag = betag};
-    part_recorded(k, &up, &p, true);
+    part_recorded(k, &up, &p, &slot, true);
 out:
+    placement_release(k->svc->placement, &slot);
     store_object_free(&src.obj);
     store_upload_free(&up);
 }
 
 /* --- AbortMultipartUpload ------------------------------------------------------------------------------ */
 
+/* The bytes of an upload's recorded parts (what the backend frees when it aborts); 0 when they cannot be read. */
+static int64_t upload_parts_bytes(const struct s3_call *k, const char *upload_id)
+{
+    struct store_part_list pl;
+    int64_t sum = 0;
+    if (store_parts_list(k->svc->store, upload_id, 0, STORE_PART_NUMBER_MAX, &pl) < 0)
+        return 0;
+    for (size_t i = 0; i < pl.n; i++)
+        sum += pl.v[i].size;
+    store_part_list_free(&pl);
+    return sum;
+}
+
 void s3_op_mpu_abort(const struct s3_call *k)
 {
     struct store_upload up;
     if (!s3_mpu_open(k, &up))
         return;
+    int64_t held = upload_parts_bytes(k, up.id);
     int err = store_upload_abort(k->svc->store, up.id);
     if (err < 0) {
         s3_mpu_store_fail(k, err);
@@ -367,6 +403,8 @@ void s3_op_mpu_abort(const struct s3_call *k)
     struct backend *be = s3_backend_named(k->svc, up.backend);
     if (be && (err = backend_mpu_abort(be, up.backend_key, up.backend_upload_id)) < 0)
         log_error("multipart abort on %s left parts behind: %s", be->name, strerror(-err));
+    else
+        placement_freed(k->svc->placement, up.backend, held);
     s3_respond_empty(k, 204);
 out:
     store_upload_free(&up);

@@ -211,6 +211,7 @@ void s3_op_put_object(const struct s3_call *k)
     int64_t size = 0, intent = 0;
     char bkey[S3_BKEY_MAX], etag[40], if_match[80] = "";
     struct store_cond cond = {0};
+    struct placement_slot slot = {0};
     if (!body) {
         s3_fail(k, 500, "InternalError", "We encountered an internal error. Please try again.");
         return;
@@ -230,10 +231,15 @@ void s3_op_put_object(const struct s3_call *k)
     if (!put_preconditions(k, &cond, if_match))
         goto out;
 
-    /* Routing across backends is its own issue: for now the first backend takes every write. */
-    struct backend *be = k->svc->backends[0];
+    /* The backend is chosen, and its space reserved, before a byte of the body is read. */
+    int err = placement_reserve(k->svc->placement, size, 0, &slot);
+    if (err < 0) {
+        s3_respond_no_room(k, err);
+        goto out;
+    }
+    struct backend *be = slot.backend;
     s3_backend_key_new(bkey, k->r->bucket, k->r->key);
-    int err = store_intent_create(k->svc->store,
+    err = store_intent_create(k->svc->store,
                                   &(struct store_intent){.bucket = k->r->bucket, .key = k->r->key,
                                                          .backend = be->name, .backend_key = bkey, .size = size},
                                   &intent);
@@ -308,9 +314,11 @@ void s3_op_put_object(const struct s3_call *k)
         http_resp_header(&resp, s3_checksum_header_name(ck_alg), ck_b64);
         http_resp_header(&resp, "x-amz-checksum-type", "FULL_OBJECT");
     }
+    placement_commit(k->svc->placement, &slot, size);
     http_respond(k->c, &resp, NULL, 0);
     s3_delete_displaced(k->svc, &displaced);
 out:
+    placement_release(k->svc->placement, &slot);
     s3_object_meta_free(&meta);
     free(body);
 }

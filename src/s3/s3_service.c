@@ -85,13 +85,23 @@ void s3_respond_backend_error(const struct s3_call *k, int err)
     }
 }
 
+void s3_respond_no_room(const struct s3_call *k, int err)
+{
+    if (err == -ENOSPC)
+        s3_fail(k, 507, "InsufficientStorage", "No backend has room for this object.");
+    else
+        s3_respond_backend_error(k, err);
+}
+
 void s3_delete_displaced(const struct s3_service *svc, struct store_cleanup_list *displaced)
 {
     for (size_t i = 0; i < displaced->n; i++) {
         const struct store_cleanup *d = &displaced->v[i];
         struct backend *be = s3_backend_named(svc, d->backend);
-        if (be && backend_del(be, d->backend_key) == 0)
+        if (be && backend_del(be, d->backend_key) == 0) {
+            placement_freed(svc->placement, d->backend, d->size);
             store_cleanup_done(svc->store, d->id);
+        }
     }
     store_cleanup_list_free(displaced);
 }

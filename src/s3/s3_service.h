@@ -5,6 +5,7 @@
 #define S3ORCH_S3_SERVICE_H
 
 #include "backend/backend.h"
+#include "backend/placement.h"
 #include "config/config.h"
 #include "http/http_server.h"
 #include "s3/s3_auth.h"
@@ -18,6 +19,7 @@ struct s3_service {
     struct store *store;
     struct backend **backends; /* in config order */
     size_t nbackends;
+    struct placement *placement; /* where new objects go, and each backend's bytes */
 };
 
 /* What authentication found that reading a signed body needs. */
@@ -52,6 +54,9 @@ void s3_respond_object_error(const struct s3_call *k, int err);
 /* Answers a backend call's failure: 503 ServiceUnavailable when the backend is down, unreachable, timing out or
  * failing (the client may retry), 500 otherwise; nothing for -ECANCELED (the connection is going away). */
 void s3_respond_backend_error(const struct s3_call *k, int err);
+/* Answers a failed placement_reserve(): 507 InsufficientStorage when no backend has room, 503 when those with room
+ * are down. */
+void s3_respond_no_room(const struct s3_call *k, int err);
 /* Deletes the copies a commit or delete displaced and tells the store which are gone; frees the list. */
 void s3_delete_displaced(const struct s3_service *svc, struct store_cleanup_list *displaced);
 /* Sends an error with the request's path as Resource. */

@@ -256,6 +256,36 @@ static int backend_open_one(const struct config *cfg, const struct config_backen
     return backend_breaker_wrap(out, s3, &bc);
 }
 
+/* The router over the backends, starting from what the store says each holds. */
+static int placement_open(const struct config *cfg, struct s3_service *svc)
+{
+    static const enum placement_strategy strategies[] = {
+        [CONFIG_ROUTE_PACK] = PLACEMENT_PACK,
+        [CONFIG_ROUTE_SPREAD] = PLACEMENT_SPREAD,
+        [CONFIG_ROUTE_WEIGHTED] = PLACEMENT_WEIGHTED,
+    };
+    struct placement_backend_config pc[PLACEMENT_MAX_BACKENDS];
+    if (svc->nbackends > PLACEMENT_MAX_BACKENDS) {
+        log_error("backends: at most %d are supported", PLACEMENT_MAX_BACKENDS);
+        return -E2BIG;
+    }
+    for (size_t i = 0; i < svc->nbackends; i++)
+        pc[i] = (struct placement_backend_config){cfg->backends[i].quota_bytes, cfg->backends[i].weight};
+    int err = placement_create(&svc->placement, svc->backends, pc, svc->nbackends,
+                               strategies[cfg->routing_strategy]);
+    struct store_backend_usage_list usage = {0};
+    if (!err)
+        err = store_backend_usage(svc->store, &usage);
+    if (err < 0) {
+        log_error("cannot set up write routing: %s", strerror(-err));
+        return err;
+    }
+    for (size_t i = 0; i < usage.n; i++)
+        placement_add_held(svc->placement, usage.v[i].backend, usage.v[i].bytes);
+    store_backend_usage_list_free(&usage);
+    return 0;
+}
+
 /* The metadata store and the backends the configuration names; opened on the main thread before any request. */
 static int storage_open(const struct config *cfg, struct s3_service *svc)
 {
@@ -279,11 +309,12 @@ static int storage_open(const struct config *cfg, struct s3_service *svc)
         }
         svc->nbackends++;
     }
-    return 0;
+    return placement_open(cfg, svc);
 }
 
 static void storage_close(struct s3_service *svc)
 {
+    placement_free(svc->placement);
     for (size_t i = 0; i < svc->nbackends; i++)
         backend_free(svc->backends[i]);
     free(svc->backends);
