@@ -766,7 +766,8 @@ static void lkeys_make(void)
     };
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
         lkey_add(plain[i]);
-    static const char *tails[] = {"", "a", "/", "/a", "!", "!a", " ", "~", "\xc3\xbc", "%", "+", "\xc3\xbc\xc3\xbc"};
+    static const char *tails[] = {"", "a", "/", "/a", "!", "!a", " ", "~", "\xc3\xbc", "%", "+",
+                                  "\xc3\xbc\xc3\xbc"};
     char longs[4][1100];
     memset(longs[0], 'k', 240), longs[0][240] = 0; /* exactly fills a segment */
     memset(longs[1], 'k', 238), longs[1][238] = 0; /* an escape after it does not fit */
@@ -823,8 +824,9 @@ static bool page_is(const struct backend_list_page *page, char **want, size_t n)
         for (size_t i = 0; i < page->n || i < n; i++) {
             const char *got = i < page->n ? page->v[i].bkey : "", *w = i < n ? want[i] : "";
             /* Long keys differ at their ends: show those. */
-            fprintf(stderr, "      %4zu …%-30s | %4zu …%-30s\n", strlen(got), got + (strlen(got) > 30 ? strlen(got) - 30 : 0),
-                    strlen(w), w + (strlen(w) > 30 ? strlen(w) - 30 : 0));
+            fprintf(stderr, "      %4zu …%-30s | %4zu …%-30s\n", strlen(got),
+                    got + (strlen(got) > 30 ? strlen(got) - 30 : 0), strlen(w),
+                    w + (strlen(w) > 30 ? strlen(w) - 30 : 0));
         }
     }
     return ok;
