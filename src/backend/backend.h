@@ -44,6 +44,24 @@ struct backend_part {
     const char *etag; /* what put_part answered */
 };
 
+enum { BACKEND_LIST_MAX = 1000 }; /* entries of one list page, at most */
+
+/* One object of a list page. */
+struct backend_list_entry {
+    char *bkey; /* malloc'd, owned by the page */
+    int64_t size;
+    int64_t mtime_ms;
+    char etag[BACKEND_ETAG_MAX]; /* as the backend sent it (quotes kept); "" where it keeps none (fs) */
+};
+
+/* What list answers; free it with backend_list_page_free(). */
+struct backend_list_page {
+    struct backend_list_entry *v;
+    size_t n;
+    bool truncated;               /* more keys follow: list again with start_after = next_start_after */
+    const char *next_start_after; /* v[n-1].bkey, NULL when n is 0 */
+};
+
 struct backend_ops {
     /* Stores exactly `size` bytes read from src under bkey, replacing an existing object atomically: readers see
      * the old bytes or the new ones, never a mix. A source shorter than size → -EPIPE; longer → -EMSGSIZE. */
@@ -77,6 +95,14 @@ struct backend_ops {
     int (*mpu_complete)(struct backend *b, const char *bkey, const char *upload_id, const struct backend_part *parts,
                         size_t n);
     int (*mpu_abort)(struct backend *b, const char *bkey, const char *upload_id);
+
+    /* One page of the backend's objects: up to max (1..BACKEND_LIST_MAX, else -EINVAL) keys that start with
+     * prefix and sort after start_after (either NULL or "" for none), ascending in byte order (memcmp, shorter
+     * first on a tie), so paging on start_after neither skips nor repeats a key. Only objects: a driver's own
+     * files (temporary files, multipart staging) never appear. *out is the caller's to free, also on failure
+     * (then empty). A key put or deleted while a listing pages may or may not appear. */
+    int (*list)(struct backend *b, const char *prefix, const char *start_after, size_t max,
+                struct backend_list_page *out);
     void (*free)(struct backend *b);
 };
 
@@ -137,6 +163,35 @@ static inline int backend_mpu_abort(struct backend *b, const char *bkey, const c
     return b->ops->mpu_abort(b, bkey, upload_id);
 }
 
+static inline int backend_list(struct backend *b, const char *prefix, const char *start_after, size_t max,
+                               struct backend_list_page *out)
+{
+    return b->ops->list(b, prefix, start_after, max, out);
+}
+
+/* Frees the page's entries and empties it; safe on an empty page and twice. */
+void backend_list_page_free(struct backend_list_page *p);
+
+/* Every object under prefix, one at a time, fetching pages of page_max as it goes:
+ *     struct backend_list_iter it;
+ *     backend_list_iter_init(&it, b, "bucket/", 1000);
+ *     const struct backend_list_entry *e;
+ *     while ((r = backend_list_iter_next(&it, &e)) > 0) … e is valid until the next call …
+ *     backend_list_iter_free(&it);
+ * next answers 1 with an entry, 0 at the end, or the -errno of the list call that failed (call it again to
+ * retry that page; -EPROTO when a backend claimed more keys and sent none). */
+struct backend_list_iter {
+    struct backend *b;
+    const char *prefix; /* borrowed: must outlive the iterator */
+    size_t page_max;
+    struct backend_list_page page; /* the current page; its last key is where the next one starts */
+    size_t i;                      /* the entry of page next handed out */
+    bool started;
+};
+void backend_list_iter_init(struct backend_list_iter *it, struct backend *b, const char *prefix, size_t page_max);
+int backend_list_iter_next(struct backend_list_iter *it, const struct backend_list_entry **out);
+void backend_list_iter_free(struct backend_list_iter *it);
+
 static inline void backend_free(struct backend *b) { b->ops->free(b); }
 
 /* The local-disk driver. `durability_fsync`: fsync each object and its directory before put returns. Opens (and
@@ -146,6 +201,9 @@ int backend_fs_open(struct backend **out, const char *name, const char *root, bo
  * percent-encoded, long segments continued with a "%+" marker, and an "@" after the object's file name so that
  * keys "a" and "a/b" can coexist. -ENAMETOOLONG when the path does not fit in cap. */
 int backend_fs_path(const char *bkey, char *out, size_t cap);
+/* The inverse of backend_fs_path: the bkey stored at relative path rel. -EINVAL when rel is no path
+ * backend_fs_path makes; -ENAMETOOLONG when the key does not fit in cap. */
+int backend_fs_key(const char *rel, char *out, size_t cap);
 
 /* The S3 driver: objects on an S3-compatible server, over http:// with the ring's HTTP client, or over https://
  * with libcurl driven by the ring. The endpoint's host is resolved here (blocking: call at start-up). */

@@ -232,6 +232,7 @@ static const struct backend_ops s3b_ops = {
     .mpu_put_part = s3b_mpu_put_part,
     .mpu_complete = s3b_mpu_complete,
     .mpu_abort = s3b_mpu_abort,
+    .list = s3b_list,
     .free = s3b_free,
 };
 

@@ -74,4 +74,8 @@ bool s3b_retryable(int err);
 int s3b_retry(struct s3b *b, int (*fn)(struct s3b *b, void *arg), void *arg);
 int64_t s3b_deadline(const struct s3b *b);
 
+/* backend_s3_list.c: the contract's list. */
+int s3b_list(struct backend *be, const char *prefix, const char *start_after, size_t max,
+             struct backend_list_page *out);
+
 #endif

@@ -46,7 +46,7 @@ static int cmp_header(const void *a, const void *b)
 int s3b_send(struct s3b *b, const struct s3b_call *call, struct s3b_exchange *ex, int64_t deadline)
 {
     /* Target: path-style "/bucket/key" or virtual-host "/key" with the bucket in Host. */
-    char target[3 * 1024 + 200];
+    char target[3 * 1024 * 3 + 256]; /* an encoded key, or a listing's encoded prefix and start-after */
     size_t n = 0;
     if (b->path_style)
         n = (size_t)snprintf(target, sizeof(target), "/%s", b->bucket);

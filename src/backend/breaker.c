@@ -153,6 +153,18 @@ static int br_mpu_abort(struct backend *b, const char *bkey, const char *upload_
     return err ? err : breaker_record(br, backend_mpu_abort(br->inner, bkey, upload_id), false);
 }
 
+static int br_list(struct backend *b, const char *prefix, const char *start_after, size_t max,
+                   struct backend_list_page *out)
+{
+    struct breaker *br = breaker_of(b);
+    int err = breaker_admit(br);
+    if (err) {
+        *out = (struct backend_list_page){0};
+        return err;
+    }
+    return breaker_record(br, backend_list(br->inner, prefix, start_after, max, out), false);
+}
+
 static void br_free(struct backend *b)
 {
     struct breaker *br = breaker_of(b);
@@ -171,6 +183,7 @@ static const struct backend_ops breaker_ops = {
     .mpu_put_part = br_mpu_put_part,
     .mpu_complete = br_mpu_complete,
     .mpu_abort = br_mpu_abort,
+    .list = br_list,
     .free = br_free,
 };
 
@@ -184,6 +197,8 @@ int backend_breaker_wrap(struct backend **out, struct backend *inner, const stru
     br->ops = breaker_ops;
     if (!inner->ops->put_verified)
         br->ops.put_verified = NULL;
+    if (!inner->ops->list)
+        br->ops.list = NULL;
     br->base.ops = &br->ops;
     memcpy(br->base.name, inner->name, sizeof(br->base.name));
     br->inner = inner;

@@ -4,7 +4,7 @@
  * path, so readers see the old object or the new one, whole. A crash leaves at worst a temporary file, removed at
  * the next open. A copy is a hard link: object files never change once renamed into place (every put writes a new
  * file), so two names for one file are two independent objects. All I/O after open goes through the ring.
- * Multipart uploads: fs_multipart.c. */
+ * Multipart uploads: fs_multipart.c; listing: fs_list.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -91,6 +91,90 @@ int backend_fs_path(const char *bkey, char *out, size_t cap)
     }
     path_put(&b, "@", 1);
     return b.overflow ? -ENAMETOOLONG : 0;
+}
+
+static int fs_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1; /* lower case included: the encoder never writes it */
+}
+
+/* Strict: only what path_segment writes decodes, so a foreign file (and %tmp, %mpu) is no object, and no two
+ * names decode to the same key. */
+ssize_t fs_name_decode(const char *name, size_t n, char *out, size_t cap, enum fs_name_kind *kind)
+{
+    if (n >= 1 && name[n - 1] == '@') {
+        *kind = FS_NAME_OBJECT;
+        n--;
+    } else if (n >= 2 && name[n - 2] == '%' && name[n - 1] == '+') {
+        *kind = FS_NAME_CONTINUED;
+        n -= 2;
+    } else {
+        *kind = FS_NAME_SEGMENT;
+    }
+    if (n == 0 || (n == 1 && name[0] == '.') || (n == 2 && name[0] == '.' && name[1] == '.'))
+        return -EINVAL;
+    if (*kind != FS_NAME_CONTINUED) {
+        if (n == 1 && name[0] == '%')
+            return 0;
+        if ((n == 3 && memcmp(name, "%2E", 3) == 0) || (n == 6 && memcmp(name, "%2E%2E", 6) == 0)) {
+            if (cap < n / 3)
+                return -ENAMETOOLONG;
+            memcpy(out, "..", n / 3);
+            return (ssize_t)(n / 3);
+        }
+    }
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c == '%') {
+            int hi = i + 2 < n ? fs_hex_digit(name[i + 1]) : -1, lo = i + 2 < n ? fs_hex_digit(name[i + 2]) : -1;
+            if (hi < 0 || lo < 0)
+                return -EINVAL;
+            c = (unsigned char)(hi * 16 + lo);
+            if (fs_safe_byte(c) || c == '/' || c == 0)
+                return -EINVAL;
+            i += 2;
+        } else if (!fs_safe_byte(c)) {
+            return -EINVAL;
+        }
+        if (len == cap)
+            return -ENAMETOOLONG;
+        out[len++] = (char)c;
+    }
+    return (ssize_t)len;
+}
+
+int backend_fs_key(const char *rel, char *out, size_t cap)
+{
+    size_t len = 0;
+    enum fs_name_kind kind = FS_NAME_SEGMENT;
+    for (const char *name = rel; kind != FS_NAME_OBJECT;) {
+        const char *slash = strchr(name, '/');
+        size_t n = slash ? (size_t)(slash - name) : strlen(name);
+        ssize_t d = fs_name_decode(name, n, out + len, cap - len, &kind);
+        if (d < 0)
+            return (int)d;
+        len += (size_t)d;
+        /* An object's name ends the path; nothing else may. */
+        if ((kind == FS_NAME_OBJECT) != !slash)
+            return -EINVAL;
+        if (kind == FS_NAME_SEGMENT) {
+            if (len == cap)
+                return -ENAMETOOLONG;
+            out[len++] = '/';
+        }
+        name = slash ? slash + 1 : name;
+    }
+    if (len == 0)
+        return -EINVAL;
+    if (len == cap)
+        return -ENAMETOOLONG;
+    out[len] = 0;
+    return 0;
 }
 
 /* Creates every directory above rel (rel itself is a file). */
@@ -415,6 +499,7 @@ static const struct backend_ops fs_ops = {
     .mpu_put_part = fs_mpu_put_part,
     .mpu_complete = fs_mpu_complete,
     .mpu_abort = fs_mpu_abort,
+    .list = fs_list,
     .free = fs_free,
 };
 

@@ -1,4 +1,5 @@
-/* Shared by the files of the local-disk backend (fs.c, fs_multipart.c); not part of the backend contract.
+/* Shared by the files of the local-disk backend (fs.c, fs_multipart.c, fs_list.c); not part of the backend
+ * contract.
  *
  * Under ROOT, besides the objects: %tmp holds files being written (cleared at open) and %mpu holds multipart
  * uploads (kept across restarts). '%' followed by 't' or 'm' is no escape of backend_fs_path, so no encoded key
@@ -9,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "backend/backend.h"
 
@@ -27,6 +29,14 @@ struct fs_backend {
 };
 
 static inline struct fs_backend *fs_of(struct backend *b) { return (struct fs_backend *)b; }
+
+/* What a file name in the tree that backend_fs_path makes stands for: an object's last segment ("…@"), a whole
+ * segment followed by "/" (a directory "…"), or the start of a segment that goes on below (a directory "…%+"). */
+enum fs_name_kind { FS_NAME_OBJECT, FS_NAME_SEGMENT, FS_NAME_CONTINUED };
+/* Decodes one name (n bytes, no "/") into out: the key bytes it stands for, without the "/" a segment implies.
+ * Returns their count, -EINVAL when backend_fs_path writes no such name (so also for %tmp and %mpu), or
+ * -ENAMETOOLONG when cap is too small. */
+ssize_t fs_name_decode(const char *name, size_t n, char *out, size_t cap, enum fs_name_kind *kind);
 
 /* A name under %tmp that no other call of this process uses. */
 void fs_tmp_name(struct fs_backend *fs, char out[FS_TMP_NAME_MAX]);
@@ -50,5 +60,8 @@ int fs_mpu_put_part(struct backend *b, const char *bkey, const char *upload_id, 
 int fs_mpu_complete(struct backend *b, const char *bkey, const char *upload_id, const struct backend_part *parts,
                     size_t n);
 int fs_mpu_abort(struct backend *b, const char *bkey, const char *upload_id);
+/* fs_list.c */
+int fs_list(struct backend *b, const char *prefix, const char *start_after, size_t max,
+            struct backend_list_page *out);
 
 #endif

@@ -5,8 +5,11 @@
 
 #include "http/http_server.h"
 
-/* Handles /_debug/sleep?ms=N and /_debug/echo; false when the request is not one of them. */
+struct s3_service;
+
+/* Handles /_debug/sleep?ms=N, /_debug/echo, /_debug/stats and /_debug/backend-list?backend=NAME (svc's backends;
+ * none when svc is NULL); false when the request is not one of them. */
 bool debug_endpoint_handle(struct http_conn *c, struct http_request *req, struct http_str path,
-                           struct http_str query);
+                           struct http_str query, const struct s3_service *svc);
 
 #endif

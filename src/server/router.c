@@ -25,7 +25,7 @@ void router_handle(struct http_conn *c, struct http_request *req, void *ctx)
             http_respond_text(c, 200, "ready");
         return;
     }
-    if (rt->debug_endpoints && debug_endpoint_handle(c, req, path, query))
+    if (rt->debug_endpoints && debug_endpoint_handle(c, req, path, query, rt->s3))
         return;
     if (rt->s3)
         s3_handle(c, req, rt->s3);

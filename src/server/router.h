@@ -9,7 +9,7 @@
 #include "s3/s3_handler.h"
 
 struct router {
-    bool debug_endpoints; /* /_debug/sleep and /_debug/echo, for tests only */
+    bool debug_endpoints; /* /_debug/…, for tests only (server/debug_endpoints.h) */
     const struct s3_service *s3; /* NULL: every S3 request is NotImplemented */
 };
 

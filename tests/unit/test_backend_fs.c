@@ -1,5 +1,5 @@
 /* The local-disk backend: key → path encoding, atomic puts, failed puts leave nothing, ranged gets by copy and by
- * splice, delete, concurrent writers of one key, copies by hard link, multipart uploads. */
+ * splice, delete, concurrent writers of one key, copies by hard link, multipart uploads, listing in key order. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -733,6 +733,272 @@ static void test_multipart_survives_reopen(void)
     backend_free(again);
 }
 
+/* Listing: a backend of its own, so the other tests' objects do not show. */
+static char list_root[] = "/tmp/s3orch-fslist-XXXXXX";
+static struct backend *lbe;
+static char **lkeys; /* every key put, sorted by memcmp */
+static size_t nlkeys;
+
+static int memcmp_keys(const void *a, const void *b)
+{
+    const char *x = *(char *const *)a, *y = *(char *const *)b;
+    size_t xn = strlen(x), yn = strlen(y);
+    int c = memcmp(x, y, xn < yn ? xn : yn);
+    return c ? c : (xn > yn) - (xn < yn);
+}
+
+static void lkey_add(const char *k)
+{
+    lkeys = realloc(lkeys, (nlkeys + 1) * sizeof(*lkeys));
+    lkeys[nlkeys++] = strdup(k);
+}
+
+/* Keys whose order differs between encoded and decoded form, "a" beside "a/b", empty and dot segments, '%', '#',
+ * '@', '+', control bytes, emoji, and long segments cut at every kind of boundary, each followed by bytes that
+ * sort before "/", equal to it and after it. */
+static void lkeys_make(void)
+{
+    static const char *plain[] = {
+        "a", "a/b", "a b", "a+b", "a%", "a/", "a//b", "a!", "a\x01", "a~", "a.", "a#b", "a@", "a/c d/e",
+        ".", "..", "./x", "../x", "a/./b", "a/../b", "%mpu", "%tmp", "%2E", "@", "x%+", "#", "%",
+        "a\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80/x", "\xf0\x9f\x98\x80", "b\xc3\xbc", "b\xc3\xbc/\xe2\x82\xac",
+        "z", "z/", "z//", "zz", "sp ace/ and %20",
+    };
+    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+        lkey_add(plain[i]);
+    static const char *tails[] = {"", "a", "/", "/a", "!", "!a", " ", "~", "\xc3\xbc", "%", "+",
+                                  "\xc3\xbc\xc3\xbc"};
+    char longs[4][1100];
+    memset(longs[0], 'k', 240), longs[0][240] = 0; /* exactly fills a segment */
+    memset(longs[1], 'k', 238), longs[1][238] = 0; /* an escape after it does not fit */
+    memset(longs[2], 'k', 600), longs[2][600] = 0; /* continued twice */
+    longs[3][0] = 0;
+    for (int i = 0; i < 90; i++)
+        strcat(longs[3], "\xe2\x82\xac"); /* 810 encoded bytes */
+    for (size_t l = 0; l < 4; l++)
+        for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+            char k[1200];
+            snprintf(k, sizeof(k), "%s%s", longs[l], tails[t]);
+            lkey_add(k);
+            snprintf(k, sizeof(k), "p/%s%s", longs[l], tails[t]);
+            lkey_add(k);
+        }
+    qsort(lkeys, nlkeys, sizeof(*lkeys), memcmp_keys);
+}
+
+static void test_fs_key_roundtrip(void)
+{
+    char path[8192], back[4096];
+    for (size_t i = 0; i < nlkeys; i++) {
+        CHECK_EQ(backend_fs_path(lkeys[i], path, sizeof(path)), 0);
+        CHECK_EQ(backend_fs_key(path, back, sizeof(back)), 0);
+        if (strcmp(back, lkeys[i]) != 0)
+            fprintf(stderr, "    key '%s' → '%s' → '%s'\n", lkeys[i], path, back);
+        CHECK_STR(back, lkeys[i]);
+    }
+    /* Paths backend_fs_path never makes: staging, no object name at the end, lower-case or needless escapes, a
+     * "/" or NUL escaped, names after an object, bare dot segments. */
+    static const char *foreign[] = {"%tmp/0123.1", "%mpu/x/1", "a", "a/", "a/b", "a%2e@", "%41@", "a%2F@",
+                                    "a%00@", "a@/b@", ".@", "../a@", "a/./b@", "a%@", "a%+", "%+/a@", "%2E%+/a@",
+                                    "", "@", "a%2@", "a b@", "a//b@"};
+    for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+        int r = backend_fs_key(foreign[i], back, sizeof(back));
+        if (r != -EINVAL)
+            fprintf(stderr, "    '%s' decoded (%d)\n", foreign[i], r);
+        CHECK_EQ(r, -EINVAL);
+    }
+    CHECK_EQ(backend_fs_key("abc@", back, 3), -ENAMETOOLONG);
+    CHECK_EQ(backend_fs_key("abc@", back, 4), 0);
+    CHECK_STR(back, "abc");
+}
+
+/* Whether page holds exactly keys [from, to) of lkeys, with their sizes (each object holds its key). */
+static bool page_is(const struct backend_list_page *page, char **want, size_t n)
+{
+    bool ok = page->n == n;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = strcmp(page->v[i].bkey, want[i]) == 0 && page->v[i].size == (int64_t)strlen(want[i]) &&
+             page->v[i].mtime_ms > 0 && page->v[i].etag[0] == 0;
+    if (!ok) {
+        fprintf(stderr, "    page of %zu, want %zu:\n", page->n, n);
+        for (size_t i = 0; i < page->n || i < n; i++) {
+            const char *got = i < page->n ? page->v[i].bkey : "", *w = i < n ? want[i] : "";
+            /* Long keys differ at their ends: show those. */
+            fprintf(stderr, "      %4zu …%-30s | %4zu …%-30s\n", strlen(got),
+                    got + (strlen(got) > 30 ? strlen(got) - 30 : 0), strlen(w),
+                    w + (strlen(w) > 30 ? strlen(w) - 30 : 0));
+        }
+    }
+    return ok;
+}
+
+static void list_empty_main(void *arg)
+{
+    (void)arg;
+    struct backend_list_page page;
+    CHECK_EQ(backend_list(lbe, NULL, NULL, 10, &page), 0);
+    CHECK_EQ(page.n, 0);
+    CHECK(!page.truncated);
+    CHECK(page.next_start_after == NULL);
+    backend_list_page_free(&page);
+    CHECK_EQ(backend_list(lbe, "", "", 0, &page), -EINVAL);
+    CHECK_EQ(backend_list(lbe, "", "", BACKEND_LIST_MAX + 1, &page), -EINVAL);
+    backend_list_page_free(&page);
+    backend_list_page_free(&page);
+}
+
+/* Keys with prefix p, from lkeys, into out (sorted). */
+static size_t keys_with_prefix(const char *p, char **out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < nlkeys; i++)
+        if (strncmp(lkeys[i], p, strlen(p)) == 0)
+            out[n++] = lkeys[i];
+    return n;
+}
+
+static void list_main(void *arg)
+{
+    (void)arg;
+    for (size_t i = 0; i < nlkeys; i++) {
+        struct mem_source s = mem(lkeys[i], strlen(lkeys[i]));
+        CHECK_EQ(backend_put(lbe, lkeys[i], &s.src, (int64_t)strlen(lkeys[i])), 0);
+    }
+    /* Things that are not objects: an upload with a part, a write in flight, files not of our making. */
+    char id[BACKEND_UPLOAD_ID_MAX], etag[BACKEND_ETAG_MAX];
+    CHECK_EQ(backend_mpu_create(lbe, "a/staged", id), 0);
+    struct mem_source s = mem("part", 4);
+    CHECK_EQ(backend_mpu_put_part(lbe, "a/staged", id, 1, &s.src, 4, etag), 0);
+    static const char *stray[] = {"%tmp/0123456789abcdef.7", "a/stray", "stray.txt", "a/%25@x", "a/b%2f@"};
+    for (size_t i = 0; i < sizeof(stray) / sizeof(stray[0]); i++) {
+        char path[256];
+        snprintf(path, sizeof(path), "%s/%s", list_root, stray[i]);
+        int fd = open(path, O_CREAT | O_WRONLY, 0644);
+        CHECK(fd >= 0);
+        close(fd);
+    }
+
+    /* Everything in one page, in memcmp order. */
+    struct backend_list_page page;
+    CHECK_EQ(backend_list(lbe, NULL, NULL, BACKEND_LIST_MAX, &page), 0);
+    CHECK(page_is(&page, lkeys, nlkeys));
+    CHECK(!page.truncated);
+    CHECK_STR(page.next_start_after, lkeys[nlkeys - 1]);
+    backend_list_page_free(&page);
+
+    /* Small pages: every key exactly once, in order, the last page not truncated. */
+    for (size_t max = 1; max <= 7; max++) {
+        size_t seen = 0, pages = 0;
+        char *after = NULL;
+        for (;;) {
+            CHECK_EQ(backend_list(lbe, "", after, max, &page), 0);
+            pages++;
+            size_t want = nlkeys - seen < max ? nlkeys - seen : max;
+            CHECK(page_is(&page, lkeys + seen, want));
+            seen += page.n;
+            CHECK_EQ(page.truncated, seen < nlkeys);
+            free(after);
+            after = page.n ? strdup(page.next_start_after) : NULL;
+            bool more = page.truncated && page.n;
+            backend_list_page_free(&page);
+            if (!more)
+                break;
+        }
+        free(after);
+        CHECK_EQ(seen, nlkeys);
+        CHECK_EQ(pages, (nlkeys + max - 1) / max);
+    }
+
+    /* The iterator over pages of 3. */
+    struct backend_list_iter it;
+    backend_list_iter_init(&it, lbe, NULL, 3);
+    const struct backend_list_entry *e;
+    size_t i = 0;
+    int r;
+    while ((r = backend_list_iter_next(&it, &e)) > 0) {
+        CHECK(i < nlkeys && strcmp(e->bkey, lkeys[i]) == 0);
+        i++;
+    }
+    CHECK_EQ(r, 0);
+    CHECK_EQ(i, nlkeys);
+    backend_list_iter_free(&it);
+
+    /* Prefixes, also ones that end inside an escaped byte's key bytes or a continued segment. */
+    char **want = malloc(nlkeys * sizeof(*want));
+    char longp[300];
+    memset(longp, 'k', 239), longp[239] = 0;
+    const char *prefixes[] = {"a", "a/", "a/b", "p/", "k", longp, "\xe2\x82", "\xf0\x9f\x98\x80", "%", ".",
+                              "zzz", "z/", "p/kkk"};
+    for (size_t p = 0; p < sizeof(prefixes) / sizeof(prefixes[0]); p++) {
+        size_t n = keys_with_prefix(prefixes[p], want);
+        CHECK_EQ(backend_list(lbe, prefixes[p], NULL, BACKEND_LIST_MAX, &page), 0);
+        if (!page_is(&page, want, n))
+            fprintf(stderr, "    prefix '%.40s'\n", prefixes[p]);
+        backend_list_page_free(&page);
+        /* and paged by 2 within the prefix */
+        size_t seen = 0;
+        char *after = NULL;
+        do {
+            CHECK_EQ(backend_list(lbe, prefixes[p], after, 2, &page), 0);
+            CHECK(page_is(&page, want + seen, n - seen < 2 ? n - seen : 2));
+            seen += page.n;
+            free(after);
+            after = page.n ? strdup(page.next_start_after) : NULL;
+            r = page.truncated;
+            backend_list_page_free(&page);
+        } while (r && after);
+        free(after);
+        CHECK_EQ(seen, n);
+    }
+
+    /* start_after at every key, and between keys. */
+    for (size_t k = 0; k < nlkeys; k++) {
+        CHECK_EQ(backend_list(lbe, NULL, lkeys[k], 5, &page), 0);
+        size_t n = nlkeys - k - 1 < 5 ? nlkeys - k - 1 : 5;
+        if (!page_is(&page, lkeys + k + 1, n))
+            fprintf(stderr, "    after '%.40s'\n", lkeys[k]);
+        CHECK_EQ(page.truncated, k + 1 + n < nlkeys);
+        backend_list_page_free(&page);
+        char between[1300];
+        snprintf(between, sizeof(between), "%s%c", lkeys[k], 0x01);
+        CHECK_EQ(backend_list(lbe, NULL, between, BACKEND_LIST_MAX, &page), 0);
+        size_t next = k + 1;
+        while (next < nlkeys && memcmp_keys(&lkeys[next], &(char *){between}) <= 0)
+            next++;
+        CHECK(page_is(&page, lkeys + next, nlkeys - next));
+        backend_list_page_free(&page);
+    }
+    CHECK_EQ(backend_list(lbe, NULL, "\xff", 5, &page), 0);
+    CHECK_EQ(page.n, 0);
+    backend_list_page_free(&page);
+
+    /* A deleted key is gone from the listing, its pruned directories with it. */
+    CHECK_EQ(backend_del(lbe, "a/c d/e"), 0);
+    CHECK_EQ(backend_list(lbe, "a/c", NULL, 10, &page), 0);
+    CHECK_EQ(page.n, 0);
+    backend_list_page_free(&page);
+    CHECK_EQ(backend_mpu_abort(lbe, "a/staged", id), 0);
+    free(want);
+}
+
+static void test_list(void)
+{
+    if (!mkdtemp(list_root)) {
+        CHECK(0);
+        return;
+    }
+    CHECK_EQ(backend_fs_open(&lbe, "listed", list_root, false), 0);
+    coro_spawn(sched, list_empty_main, NULL);
+    coro_sched_run(sched);
+    coro_spawn(sched, list_main, NULL);
+    coro_sched_run(sched);
+    backend_free(lbe);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", list_root);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", list_root);
+}
+
 int main(void)
 {
     if (coro_sched_create(&sched, NULL) < 0)
@@ -741,6 +1007,9 @@ int main(void)
         return 1;
     CHECK_EQ(backend_fs_open(&be, "disk", root, true), 0);
     RUN(test_paths);
+    lkeys_make();
+    RUN(test_fs_key_roundtrip);
+    RUN(test_list);
     RUN(test_basic);
     RUN(test_get_splice);
     RUN(test_concurrent_writers);
@@ -756,5 +1025,8 @@ int main(void)
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", root);
     coro_sched_free(sched);
+    for (size_t i = 0; i < nlkeys; i++)
+        free(lkeys[i]);
+    free(lkeys);
     return unit_finish("backend_fs");
 }

@@ -1,6 +1,6 @@
 /* The circuit breaker around a scripted backend: it opens after the threshold of backend failures, fails fast
  * while open, lets one probe through after the open time, closes on a good probe and reopens on a bad one; and
- * answers about the request (not found, a client's short body) never trip it. */
+ * answers about the request (not found, a client's short body) never trip it; list goes through like the rest. */
 #include <errno.h>
 #include <time.h>
 
@@ -41,9 +41,17 @@ static int fake_del(struct backend *b, const char *k)
     (void)k;
     return fake_result(b);
 }
+static int fake_list(struct backend *b, const char *p, const char *a, size_t max, struct backend_list_page *out)
+{
+    (void)p, (void)a, (void)max;
+    *out = (struct backend_list_page){.truncated = true}; /* marks that the inner backend answered */
+    return fake_result(b);
+}
 static void fake_free(struct backend *b) { (*((struct fake *)b)->freed)++; }
 
 static const struct backend_ops fake_ops = {
+    .put = fake_put, .get = fake_get, .head = fake_head, .del = fake_del, .list = fake_list, .free = fake_free};
+static const struct backend_ops fake_ops_no_list = {
     .put = fake_put, .get = fake_get, .head = fake_head, .del = fake_del, .free = fake_free};
 
 static void sleep_ms(long ms)
@@ -110,9 +118,40 @@ static void test_request_errors_do_not_trip(void)
     backend_free(b);
 }
 
+/* list goes through, counts like any call, and while open fails fast with an empty page. */
+static void test_list_passes_through(void)
+{
+    int freed = 0;
+    struct fake f = {.base = {.ops = &fake_ops, .name = "fake"}, .freed = &freed};
+    struct backend *b;
+    CHECK_EQ(backend_breaker_wrap(&b, &f.base, &(struct backend_breaker_config){2, 1000000000LL}), 0);
+    struct backend_list_page page;
+    CHECK_EQ(backend_list(b, "p", NULL, 10, &page), 0);
+    CHECK(page.truncated);
+    f.next_err = -ENOENT; /* an answer about the request */
+    CHECK_EQ(backend_list(b, "p", NULL, 10, &page), -ENOENT);
+    f.next_err = -EIO;
+    CHECK_EQ(backend_list(b, "p", NULL, 10, &page), -EIO);
+    CHECK_EQ(backend_list(b, "p", NULL, 10, &page), -EIO);
+    CHECK_EQ(f.calls, 4);
+    page.truncated = true;
+    CHECK_EQ(backend_list(b, "p", NULL, 10, &page), -EHOSTDOWN);
+    CHECK_EQ(f.calls, 4);
+    CHECK(!page.truncated && page.n == 0 && page.v == NULL);
+    backend_free(b);
+
+    /* A backend without list: neither has the breaker. */
+    struct fake g = {.base = {.ops = &fake_ops_no_list, .name = "fake"}, .freed = &freed};
+    CHECK_EQ(backend_breaker_wrap(&b, &g.base, NULL), 0);
+    CHECK(b->ops->list == NULL);
+    backend_free(b);
+    CHECK_EQ(freed, 2);
+}
+
 int main(void)
 {
     RUN(test_opens_fails_fast_probes_and_closes);
     RUN(test_request_errors_do_not_trip);
+    RUN(test_list_passes_through);
     return unit_finish("breaker");
 }
