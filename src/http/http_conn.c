@@ -35,6 +35,7 @@ void http_conn_begin_request(struct http_conn *c, struct http_request *req)
     c->body_chunked = req->chunked;
     c->body_left = req->chunked ? 0 : (req->content_length > 0 ? req->content_length : 0);
     c->body_length = req->chunked ? -1 : c->body_left;
+    c->body_taken = 0;
     c->body_done = !req->chunked && c->body_left == 0;
     c->body_err = 0;
     c->continue_pending = req->expect_continue && !c->body_done;
@@ -110,6 +111,7 @@ static ssize_t body_read_length(struct http_conn *c, char *buf, size_t len)
             return n;
     }
     c->body_left -= n;
+    c->body_taken += n;
     c->body_done = c->body_left == 0;
     return n;
 }
@@ -168,10 +170,13 @@ ssize_t http_body_read(struct http_conn *c, void *buf, size_t len)
         if (!c->body_err)
             c->body_err = (int)n;
     } else {
+        c->body_taken += n;
         body_stats_add(BODY_PUT_COPY, (uint64_t)n);
     }
     return n;
 }
+
+int64_t http_body_taken(const struct http_conn *c) { return c->body_taken; }
 
 bool http_conn_finish_request(struct http_conn *c, size_t limit)
 {

@@ -28,6 +28,7 @@ struct http_conn {
     bool continue_empty; /* Expect: 100-continue on a request without a body: 100 goes out before the head */
     int64_t body_left; /* Content-Length bytes not yet read */
     int64_t body_length;
+    int64_t body_taken; /* body bytes handed out (read or spliced) */
     int body_err; /* the first error reading the body, if any */
     struct http_chunked chunked;
 

@@ -68,6 +68,8 @@ struct http_server *http_conn_server(const struct http_conn *c);
 ssize_t http_body_read(struct http_conn *c, void *buf, size_t len);
 /* The decoded body length if known up front (Content-Length), else -1. */
 int64_t http_body_length(const struct http_conn *c);
+/* Body bytes handed out so far, read or spliced: 0 means the body can still go anywhere (write failover). */
+int64_t http_body_taken(const struct http_conn *c);
 
 /* The request body as a body_source, and the response body as a body_sink that a backend may splice into.
  * Both live in caller storage and are valid while the request runs. */

@@ -203,6 +203,64 @@ int s3_object_commit(const struct s3_call *k, int64_t intent, const struct store
     return err;
 }
 
+/* One attempt to store the body on be. Zero-copy when the backend checks what the client claimed of the body: the
+ * bytes go through unread (*forwarded, with the backend's ETag in fwd_etag); else s3orch reads and checks them. */
+static int put_to_backend(const struct s3_call *k, struct s3_put_body *body, int64_t size, struct backend *be,
+                          const char *bkey, struct forward *fwd, char fwd_etag[BACKEND_ETAG_MAX], bool *forwarded)
+{
+    int err = -ENOTSUP;
+    if (backend_verifies(be) && forward_claims(k, body, size, fwd))
+        err = backend_put_verified(be, bkey, fwd->src, fwd->size, &fwd->claims, fwd_etag);
+    *forwarded = err != -ENOTSUP;
+    if (!*forwarded)
+        err = backend_put(be, bkey, &body->src, size);
+    if (*forwarded && body->aws_chunked && !body->finished && !body->fail.status) {
+        /* Content-Length ended before the framing did: whatever the backend made of it, the body is incomplete. */
+        if (err == 0)
+            backend_del(be, bkey);
+        body->fail = (struct s3_put_fail){400, "IncompleteBody", "The request body ended before the aws-chunked "
+                                                                 "framing did."};
+        err = -EBADMSG;
+    }
+    return err;
+}
+
+/* Whether a failed attempt may go to another backend: the backend failed (not the client's body), and no byte of
+ * the body has moved yet, so it can still go anywhere. */
+static bool put_may_fail_over(const struct s3_call *k, const struct s3_put_body *body, int err)
+{
+    if (body->fail.status || http_body_taken(k->c) > 0)
+        return false;
+    switch (err) {
+    case -EIO:
+    case -EPROTO:
+    case -EACCES:
+    case -ENOSPC:
+    case -EHOSTDOWN:
+    case -ETIMEDOUT:
+    case -ECONNREFUSED:
+    case -ECONNRESET:
+    case -EHOSTUNREACH:
+    case -ENETUNREACH:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void put_respond_error(const struct s3_call *k, const struct s3_put_body *body, int err)
+{
+    if (body->fail.status)
+        put_fail(k, &body->fail);
+    else if (err == -EBADMSG)
+        s3_fail(k, 400, "BadDigest", "The Content-MD5 or checksum you specified did not match what was received.");
+    else if (err == -EPIPE || err == -EMSGSIZE)
+        s3_fail(k, 400, "IncompleteBody",
+                "You did not provide the number of bytes specified by the Content-Length HTTP header.");
+    else
+        s3_respond_backend_error(k, err);
+}
+
 void s3_op_put_object(const struct s3_call *k)
 {
     struct s3_put_body *body = malloc(sizeof(*body));
@@ -231,51 +289,44 @@ void s3_op_put_object(const struct s3_call *k)
     if (!put_preconditions(k, &cond, if_match))
         goto out;
 
-    /* The backend is chosen, and its space reserved, before a byte of the body is read. */
-    int err = placement_reserve(k->svc->placement, size, 0, &slot);
-    if (err < 0) {
-        s3_respond_no_room(k, err);
-        goto out;
-    }
-    struct backend *be = slot.backend;
-    s3_backend_key_new(bkey, k->r->bucket, k->r->key);
-    err = store_intent_create(k->svc->store,
+    /* The backend is chosen, and its space reserved, before a byte of the body is read. A backend that fails before
+     * the body started moving is left for the next one with room (write failover). */
+    struct backend *be = NULL;
+    char fwd_etag[BACKEND_ETAG_MAX], ck_b64[S3_CHECKSUM_MAX_BASE64] = "";
+    struct forward fwd;
+    bool forwarded = false;
+    int err = 0;
+    for (uint64_t tried = 0;;) {
+        int room = placement_reserve(k->svc->placement, size, tried, &slot);
+        if (room < 0) {
+            if (tried)
+                s3_respond_backend_error(k, err);
+            else
+                s3_respond_no_room(k, room);
+            goto out;
+        }
+        be = slot.backend;
+        s3_backend_key_new(bkey, k->r->bucket, k->r->key);
+        err = store_intent_create(k->svc->store,
                                   &(struct store_intent){.bucket = k->r->bucket, .key = k->r->key,
                                                          .backend = be->name, .backend_key = bkey, .size = size},
                                   &intent);
-    if (err < 0) {
-        s3_respond_store_error(k, err);
-        goto out;
-    }
-    /* Zero-copy when the backend checks what the client claimed of the body: the bytes go through unread. */
-    char fwd_etag[BACKEND_ETAG_MAX], ck_b64[S3_CHECKSUM_MAX_BASE64] = "";
-    struct forward fwd;
-    err = -ENOTSUP;
-    if (backend_verifies(be) && forward_claims(k, body, size, &fwd))
-        err = backend_put_verified(be, bkey, fwd.src, fwd.size, &fwd.claims, fwd_etag);
-    bool forwarded = err != -ENOTSUP;
-    if (!forwarded)
-        err = backend_put(be, bkey, &body->src, size);
-    if (forwarded && body->aws_chunked && !body->finished && !body->fail.status) {
-        /* Content-Length ended before the framing did: whatever the backend made of it, the body is incomplete. */
+        if (err < 0) {
+            s3_respond_store_error(k, err);
+            goto out;
+        }
+        err = put_to_backend(k, body, size, be, bkey, &fwd, fwd_etag, &forwarded);
         if (err == 0)
-            backend_del(be, bkey);
-        body->fail = (struct s3_put_fail){400, "IncompleteBody", "The request body ended before the aws-chunked "
-                                                                 "framing did."};
-        err = -EBADMSG;
-    }
-    if (err < 0) {
+            break;
         store_intent_drop(k->svc->store, intent, NULL, NULL);
-        if (body->fail.status)
-            put_fail(k, &body->fail);
-        else if (err == -EBADMSG)
-            s3_fail(k, 400, "BadDigest", "The Content-MD5 or checksum you specified did not match what was received.");
-        else if (err == -EPIPE || err == -EMSGSIZE)
-            s3_fail(k, 400, "IncompleteBody",
-                    "You did not provide the number of bytes specified by the Content-Length HTTP header.");
-        else
-            s3_respond_backend_error(k, err);
-        goto out;
+        if (!put_may_fail_over(k, body, err)) {
+            put_respond_error(k, body, err);
+            goto out;
+        }
+        log_warn("PUT %s/%s: backend %s failed before the body moved (%s): trying another", k->r->bucket,
+                 k->r->key, be->name, strerror(-err));
+        tried |= 1ull << slot.index;
+        placement_release(k->svc->placement, &slot);
     }
 
     if (forwarded) {

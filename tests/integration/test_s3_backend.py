@@ -684,3 +684,33 @@ def test_strip_sdk_headers_for_a_backend_that_refuses_them(orch, picky):
     r = raw(e, "PUT", f"/{BUCKET}/sdk/md5", data, {k: v for k, v in ck.items() if not k.startswith("x-amz-checksum")})
     assert r.status == 200, r.body[:300]
     assert p.puts()[-1].headers.get("content-md5") == ck["Content-MD5"]
+
+
+# --- write failover and routing around a backend that is down -------------------------------------------------------
+
+def test_writes_fail_over_while_a_backend_is_down(orch, moto_server):
+    """pack over two moto backends: with the first one killed, PUTs still succeed on the second (the first few by
+    failing over before their body moved, then the open breaker takes it out of routing); objects on the survivor
+    stay readable; once the first is back and its breaker closes, pack writes there again."""
+    m1, m2 = moto_server(2)
+    e = orch([m1, m2], server_keys={"backend_timeout": "5s"}, extra=BREAKER + "routing_strategy: pack\n")
+    s3 = e.client()
+    s3.put_object(Bucket=BUCKET, Key="fo/first", Body=b"on b1")
+    assert backend_copy(e, "fo/first")[0] is m1
+    m1.stop(kill=True)
+
+    for i in range(BREAKER_THRESHOLD + 3):
+        data = os.urandom(1000 + i)
+        s3.put_object(Bucket=BUCKET, Key=f"fo/{i}", Body=data)
+        assert find_backend_objects([m2], BUCKET, f"fo/{i}"), f"PUT #{i} is not on b2 with b1 down"
+        assert s3.get_object(Bucket=BUCKET, Key=f"fo/{i}")["Body"].read() == data
+    # A body too big to buffer, sent after a 100-continue: it still goes to the survivor.
+    big = os.urandom(3 * MIB)
+    s3.put_object(Bucket=BUCKET, Key="fo/big", Body=big)
+    assert find_backend_objects([m2], BUCKET, "fo/big")
+    assert error_of(lambda: s3.get_object(Bucket=BUCKET, Key="fo/first"))[1] == 503  # its only copy is down
+
+    m1.start()
+    eventually(lambda: (s3.put_object(Bucket=BUCKET, Key="fo/back", Body=b"b") and
+                        backend_copy(e, "fo/back")[0] is m1),
+               "pack never wrote to b1 again after it came back", timeout=60, step=0.5)
