@@ -5,7 +5,11 @@
  * meanwhile; a plain thread (start-up, tools, tests) waits in poll(). The code is the same either way: only the
  * wait differs (pg_wait). Every wait ends at the call's deadline. A connection that fails is dropped when its call
  * ends and made again by the next call; a failed connect holds off new attempts with a growing backoff, during
- * which calls fail at once (-EIO) instead of piling up on a database that is down. */
+ * which calls fail at once (-EIO) instead of piling up on a database that is down.
+ *
+ * libpq resolves a host name inside PQconnectPoll() with a blocking getaddrinfo(): on a ring thread that stalls
+ * the thread for the lookup, once per connection. A DSN naming the server by address (hostaddr=, or an IP in
+ * host=) avoids it. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
