@@ -146,6 +146,21 @@ static int pg_result_errno(const PGresult *r, const char *what)
     return -EIO;
 }
 
+/* -errno for a failed statement's result r (cleared). A FATAL error ends the session (the backend was terminated,
+ * the server is shutting down): the connection is marked broken, to be made anew. */
+static int pg_failed(struct store_pg_call *k, PGresult *r, const char *what)
+{
+    int err = pg_result_errno(r, what);
+    const char *severity = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+    bool fatal = severity && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0);
+    PQclear(r);
+    if (fatal || PQstatus(k->conn->pg) == CONNECTION_BAD) {
+        k->conn->broken = true;
+        return err == -EAGAIN ? -EIO : err;
+    }
+    return err;
+}
+
 /* A transport failure (send, flush, read): the connection cannot be trusted any more. */
 static int pg_broken(struct store_pg_call *k, int err, const char *what)
 {
@@ -173,11 +188,10 @@ static int pg_prepare(struct store_pg_call *k, enum store_pg_stmt id)
     if (err < 0)
         return pg_broken(k, err, "prepare");
     if (!pg_result_ok(r))
-        err = pg_result_errno(r, store_pg_sql[id]);
-    else
-        k->conn->prepared |= 1u << id;
+        return pg_failed(k, r, store_pg_sql[id]);
+    k->conn->prepared |= 1u << id;
     PQclear(r);
-    return err;
+    return 0;
 }
 
 static int pg_run(struct store_pg_call *k, enum store_pg_stmt id, PGresult **res)
@@ -194,8 +208,7 @@ static int pg_run(struct store_pg_call *k, enum store_pg_stmt id, PGresult **res
         return pg_broken(k, err, "query");
     if (pg_result_ok(*res))
         return 0;
-    err = pg_result_errno(*res, store_pg_sql[id]);
-    PQclear(*res);
+    err = pg_failed(k, *res, store_pg_sql[id]);
     *res = NULL;
     return err;
 }
@@ -234,8 +247,7 @@ int store_pg_exec_sql(struct store_pg_call *k, const char *sql, PGresult **res)
         return pg_broken(k, err, "query");
     if (pg_result_ok(*res))
         return 0;
-    err = pg_result_errno(*res, "schema");
-    PQclear(*res);
+    err = pg_failed(k, *res, "schema");
     *res = NULL;
     return err;
 }
@@ -377,9 +389,27 @@ static struct store_pg_conn *pg_pool_take(struct store_pg_pool *p)
     return empty;
 }
 
+/* A connection idle in the pool may have been closed by the server meanwhile (a restart, a terminated backend).
+ * Reading what it sent, without waiting, shows it: its last words (libpq takes an error on an idle connection for
+ * a notice, once PQisBusy() parsed it), then the end of the stream. It is then made anew before the call instead
+ * of failing the call. */
+static void pg_conn_check(struct store_pg_conn *c)
+{
+    if (!c->pg)
+        return;
+    bool ok = PQconsumeInput(c->pg);
+    if (ok && !PQisBusy(c->pg))
+        ok = PQconsumeInput(c->pg);
+    if (!ok || PQstatus(c->pg) == CONNECTION_BAD) {
+        PQfinish(c->pg);
+        *c = (struct store_pg_conn){.busy = c->busy};
+    }
+}
+
 static int pg_conn_open(struct store_pg_call *k)
 {
     struct store_pg_pool *p = k->pool;
+    pg_conn_check(k->conn);
     if (k->conn->pg)
         return 0;
     if (p->retry_at && coro_now() < p->retry_at)

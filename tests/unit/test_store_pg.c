@@ -156,6 +156,65 @@ static void test_unreachable(void)
     CHECK(mono_ns() - t0 < 5000000000LL);
 }
 
+/* --- the server closing connections -------------------------------------------------------------------------- */
+
+/* Ends every connection to the suite's database and waits until the server closed them (a blocking wait, also
+ * on a ring thread: this is a test). */
+static void terminate_connections(void)
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '%s' "
+             "AND pid <> pg_backend_pid()",
+             dbs[0]);
+    CHECK(db_value(admin_dsn, sql) >= 1);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'", dbs[0]);
+    int tries = 0;
+    while (db_value(admin_dsn, sql) > 0 && ++tries < 500)
+        usleep(10000);
+    CHECK(tries < 500);
+    usleep(100000); /* a backend leaves pg_stat_activity a moment before its socket closes */
+}
+
+/* Connections the server closed while idle are made again before the next call, which then succeeds, write or
+ * read. From a plain thread and from coroutines alike. */
+static void reconnect_calls(void *arg)
+{
+    int *res = arg;
+    struct store_object g;
+    terminate_connections();
+    res[0] = store_object_get(st, "recon", "k", &g);
+    store_object_free(&g);
+    terminate_connections();
+    res[1] = put("recon", "k", "e2", "A", "recon/k2");
+    res[2] = put("recon", "k", "e3", "A", "recon/k3");
+    res[3] = store_object_get(st, "recon", "k", &g);
+    res[4] = res[3] == 0 && str_eq(g.etag, "e3");
+    store_object_free(&g);
+}
+
+static void test_reconnect(void)
+{
+    CHECK_EQ(put("recon", "k", "e1", "A", "recon/k1"), 0);
+    int plain[5], ring[5] = {1, 1, 1, 1, 0};
+    reconnect_calls(plain);
+    CHECK_EQ(plain[0], 0);
+    CHECK_EQ(plain[1], 0);
+    CHECK_EQ(plain[2], 0);
+    CHECK_EQ(plain[3], 0);
+    CHECK(plain[4]);
+    if (have_uring) {
+        run_on_rings(1, reconnect_calls, ring, 1, sizeof(ring));
+        CHECK_EQ(ring[0], 0);
+        CHECK_EQ(ring[1], 0);
+        CHECK_EQ(ring[2], 0);
+        CHECK_EQ(ring[3], 0);
+        CHECK(ring[4]);
+    }
+    CHECK_EQ(store_object_delete(st, "recon", "k", NULL), 0);
+    cleanup_drain();
+}
+
 /* --- two instances ---------------------------------------------------------------------------------------------- */
 
 enum { RIVAL_COMMITS = 150 };
@@ -264,6 +323,7 @@ int main(void)
     contract_suite();
     /* PostgreSQL's own */
     RUN(test_two_instances_one_key);
+    RUN(test_reconnect);
     RUN(test_migrate_race);
     RUN(test_unreachable);
     store_close(st);
