@@ -289,13 +289,21 @@ static int placement_open(const struct config *cfg, struct s3_service *svc)
 /* The metadata store and the backends the configuration names; opened on the main thread before any request. */
 static int storage_open(const struct config *cfg, struct s3_service *svc)
 {
-    if (cfg->database.driver != CONFIG_DB_SQLITE) {
-        log_error("database.driver: only sqlite is implemented so far");
-        return -ENOTSUP;
+    const struct config_database *db = &cfg->database;
+    int err;
+    if (db->driver == CONFIG_DB_POSTGRES) {
+        err = store_pg_open(&svc->store, &(struct store_pg_config){
+                                             .dsn = db->dsn,
+                                             .max_conns_per_thread = (unsigned)db->max_conns_per_thread,
+                                         });
+    } else {
+        err = store_sqlite_open(&svc->store, &(struct store_sqlite_config){.path = db->path});
     }
-    int err = store_sqlite_open(&svc->store, &(struct store_sqlite_config){.path = cfg->database.path});
     if (err < 0) {
-        log_error("cannot open the metadata store %s: %s", cfg->database.path, strerror(-err));
+        if (db->driver == CONFIG_DB_POSTGRES) /* not the DSN: it may hold a password */
+            log_error("cannot open the PostgreSQL metadata store: %s", strerror(-err));
+        else
+            log_error("cannot open the metadata store %s: %s", db->path, strerror(-err));
         return err;
     }
     svc->backends = calloc(cfg->nbackends ? cfg->nbackends : 1, sizeof(*svc->backends));

@@ -63,6 +63,19 @@ struct store_sqlite_config {
  * when WAL mode cannot be enabled, -EIO when the file is not a database or cannot be opened. */
 int store_sqlite_open(struct store **out, const struct store_sqlite_config *cfg);
 
+struct store_pg_config {
+    const char *dsn;               /* libpq connection string or URI ("" = libpq's defaults and PG* variables) */
+    unsigned max_conns_per_thread; /* connections each ring thread may open; 0 = 2 (plain threads share one) */
+    int64_t timeout_ns;            /* a call's limit, waiting for a connection included; 0 = 30 s */
+};
+
+/* Opens the PostgreSQL store: connects once and applies pending schema migrations, under an advisory lock so that
+ * instances starting together do not race. Connections are made per thread on first use afterwards, and again
+ * after one breaks. Calls from a ring thread park their coroutine on the connection's socket.
+ * Errors: -EPROTONOSUPPORT when the database was written by a newer s3orch (a newer schema version), -EIO when
+ * the server cannot be reached or a migration fails (logged), -ETIMEDOUT when it does not answer in time. */
+int store_pg_open(struct store **out, const struct store_pg_config *cfg);
+
 /* Stops the store and frees it. No call may be in flight or made afterwards. NULL is fine. */
 void store_close(struct store *s);
 

@@ -6,10 +6,14 @@ Environment:
                      without sanitizers for a baseline CPU: scripts/zig build -Dsanitize=off -Dcpu=baseline
                      --prefix DIR, then S3ORCH_BIN=DIR/bin/s3orch)
   S3ORCH_TIME_SCALE  multiplier for every client-side wait and upper time bound (default 1; use more under valgrind)
+  S3ENV_STORE        `sqlite` (default) or `postgres`: the metadata store of the servers the S3 suites start
+                     (database_yaml); postgres needs S3ORCH_TEST_PG_DSN, a keyword=value libpq string of a server
+                     where its user may create databases (scripts/pg-start prints one)
 """
 
 import os
 import re
+import secrets
 import shlex
 import signal
 import subprocess
@@ -28,6 +32,27 @@ _LISTEN_RE = re.compile(r"^listening on http://127\.0\.0\.1:(\d+)\s*$", re.M)
 
 def scaled(seconds: float) -> float:
     return seconds * TIME_SCALE
+
+
+STORE = os.environ.get("S3ENV_STORE", "") or "sqlite"
+if STORE not in ("sqlite", "postgres"):
+    raise ValueError(f"S3ENV_STORE={STORE!r}: expected sqlite or postgres")
+
+
+def database_yaml(dir_) -> str:
+    """The `database:` section of a server's config, ending in a newline: SQLite in dir_/meta.db, or under
+    S3ENV_STORE=postgres a database of its own, created here, so that every server starts on an empty store as it
+    does with SQLite."""
+    if STORE == "sqlite":
+        return f"database:\n  path: {dir_}/meta.db\n"
+    admin = os.environ.get("S3ORCH_TEST_PG_DSN", "")
+    if not admin:
+        raise RuntimeError("S3ENV_STORE=postgres needs S3ORCH_TEST_PG_DSN (scripts/pg-start)")
+    name = f"s3orch_it_{secrets.token_hex(6)}"
+    subprocess.run(["psql", "-qX", "-v", "ON_ERROR_STOP=1", "-d", admin, "-c", f"CREATE DATABASE {name}"],
+                   check=True, stdin=subprocess.DEVNULL, capture_output=True)
+    # In a keyword=value string the last dbname wins.
+    return f'database:\n  driver: postgres\n  dsn: "{admin} dbname={name}"\n'
 
 
 def _binary() -> str:

@@ -11,6 +11,7 @@ Environment:
                  moto server started beside it (backends.py), so the same suites drive the s3 driver. Tests that
                  look at the fs backend's files skip then (Env.fs_only; Env.backend_root skips by itself).
   S3ORCH_WRAPPER set (valgrind pass): heavy tests shrink their sizes (see `heavy`).
+  S3ENV_STORE    `sqlite` (default) or `postgres`: the metadata store s3orch runs on (conftest.database_yaml).
 """
 
 import contextlib
@@ -37,7 +38,7 @@ from botocore.config import Config  # noqa: E402
 from botocore.credentials import Credentials  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
-from conftest import Server, scaled  # noqa: E402
+from conftest import Server, database_yaml, scaled  # noqa: E402
 
 # Clients talk to 127.0.0.1 directly, never through a proxy set in the environment.
 _LOOPBACK = "127.0.0.1,localhost"
@@ -89,8 +90,8 @@ def unique(prefix="b"):
 # --- configuration --------------------------------------------------------------------------------------------------
 
 def write_config(dir_, max_object_size=None, backends=None, server_keys=None, extra=""):
-    """Writes dir_/s3orch.yaml: buckets `photos` (RW, NC, RO) and `other` (OT), SQLite in dir_/meta.db, one fs
-    backend at dir_/disk1. Returns the path.
+    """Writes dir_/s3orch.yaml: buckets `photos` (RW, NC, RO) and `other` (OT), SQLite in dir_/meta.db (or a fresh
+    PostgreSQL database: conftest.database_yaml), one fs backend at dir_/disk1. Returns the path.
 
     backends: YAML text of the `backends:` list entries to use instead of the fs backend (see
     backends.s3_backend_entry); server_keys: a dict of further `server:` keys; extra: YAML text appended at the top
@@ -108,9 +109,7 @@ def write_config(dir_, max_object_size=None, backends=None, server_keys=None, ex
         f"""
 server:
   listen_addr: "127.0.0.1:0"{server_extra}
-database:
-  path: {dir_}/meta.db
-buckets:
+{database_yaml(dir_)}buckets:
   - name: {BUCKET}
     credentials:
       - access_key_id: {RW[0]}

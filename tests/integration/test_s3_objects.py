@@ -37,7 +37,7 @@ from botocore.credentials import Credentials  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum  # noqa: E402
 
-from conftest import Server, scaled  # noqa: E402
+from conftest import Server, database_yaml, scaled  # noqa: E402
 
 RW = ("AKIARWRWRWRWRWRWRWRW", "rw-secret/with+odd=chars0123456789abcdefgh")
 BUCKET = "photos"
@@ -179,9 +179,7 @@ def write_config(dir_):
         f"""
 server:
   listen_addr: "127.0.0.1:0"
-database:
-  path: {dir_}/meta.db
-buckets:
+{database_yaml(dir_)}buckets:
   - name: {BUCKET}
     credentials:
       - access_key_id: {RW[0]}
