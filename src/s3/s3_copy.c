@@ -103,10 +103,12 @@ static ssize_t hashing_read(struct body_source *src, void *buf, size_t len)
 int s3_copy_stream(const struct s3_service *svc, const struct store_object *o, int64_t off, int64_t len,
                    s3_copy_put_fn put, void *arg, struct s3_copy_hashes *hashes)
 {
-    struct backend *be = o->n_copies ? s3_backend_named(svc, o->copies[0].backend) : NULL;
+    const struct store_copy *order[STORE_COPIES_MAX];
+    const struct store_copy *from = s3_copies_in_order(svc, o, order) ? order[0] : NULL;
+    struct backend *be = from ? s3_backend_named(svc, from->backend) : NULL;
     if (!be)
         return -EIO;
-    struct copy_get get = {be, o->copies[0].backend_key, off, len};
+    struct copy_get get = {be, from->backend_key, off, len};
     struct body_relay relay;
     int err = body_relay_start(&relay, copy_get_run, &get, len);
     if (err < 0)
@@ -119,7 +121,7 @@ int s3_copy_stream(const struct s3_service *svc, const struct store_object *o, i
     if (err == 0 && gerr < 0)
         err = gerr;
     if (err < 0) {
-        log_error("copy of %s from %s: %s", o->copies[0].backend_key, be->name, strerror(-err));
+        log_error("copy of %s from %s: %s", from->backend_key, be->name, strerror(-err));
         return err;
     }
     s3_md5_final_hex(&h.md5, hashes->etag_hex);

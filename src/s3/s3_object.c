@@ -601,27 +601,33 @@ static bool object_get_once(const struct s3_call *k, bool may_retry)
         goto out;
     }
 
-    struct backend *be = o.n_copies ? s3_backend_named(k->svc, o.copies[0].backend) : NULL;
-    if (!be) {
-        s3_fail(k, 503, "ServiceUnavailable", "No backend holding this object is available.");
-        goto out;
-    }
     struct deferred_head_sink sink = {
         .body = {.sink = {.write = deferred_write, .splice_fd = -1, .start = deferred_start}, .conn = c},
         .resp = &resp,
         .len = len,
     };
-    err = backend_get(be, o.copies[0].backend_key, off, len, &sink.body.sink);
-    if (err == 0 && !sink.started)
-        err = deferred_start(&sink.body.sink); /* an empty body: nothing made the backend start the sink */
-    if (err == -ENOENT && !sink.started && may_retry) {
+    /* Copies in preference order; a copy that fails before the first byte went out leaves the read to the next. */
+    const struct store_copy *order[STORE_COPIES_MAX];
+    size_t n = s3_copies_in_order(k->svc, &o, order);
+    size_t missing = 0;
+    err = -EIO;
+    for (size_t i = 0; i < n && !sink.started; i++) {
+        struct backend *be = s3_backend_named(k->svc, order[i]->backend);
+        err = be ? backend_get(be, order[i]->backend_key, off, len, &sink.body.sink) : -EIO;
+        if (err == 0 && !sink.started)
+            err = deferred_start(&sink.body.sink); /* an empty body: nothing made the backend start the sink */
+        if (err < 0)
+            log_error("get %s/%s from %s: %s", r->bucket, r->key, order[i]->backend, strerror(-err));
+        if (err == 0)
+            break;
+        missing += err == -ENOENT;
+    }
+    if (err < 0 && !sink.started && missing == n && may_retry) {
         retry = true;
     } else if (err < 0 && !sink.started) {
-        log_error("get %s/%s from %s: %s", r->bucket, r->key, be->name, strerror(-err));
-        s3_respond_backend_error(k, err == -ENOENT || err == -ERANGE ? -EIO : err);
+        s3_respond_backend_error(k, err == -ENOENT || err == -ERANGE || n == 0 ? -EIO : err);
     } else if (err < 0) {
         /* The head is out: the only way left to say "failed" is to cut the connection short. */
-        log_error("get %s/%s from %s: %s", r->bucket, r->key, be->name, strerror(-err));
         http_conn_set_close(c);
     }
 out:

@@ -85,6 +85,19 @@ void s3_respond_backend_error(const struct s3_call *k, int err)
     }
 }
 
+size_t s3_copies_in_order(const struct s3_service *svc, const struct store_object *o,
+                          const struct store_copy *order[STORE_COPIES_MAX])
+{
+    size_t n = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < o->n_copies && i < STORE_COPIES_MAX; i++) {
+            struct backend *be = s3_backend_named(svc, o->copies[i].backend);
+            if ((be && backend_available(be)) == (pass == 0))
+                order[n++] = &o->copies[i];
+        }
+    return n;
+}
+
 void s3_respond_no_room(const struct s3_call *k, int err)
 {
     if (err == -ENOSPC)

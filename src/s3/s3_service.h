@@ -42,6 +42,10 @@ struct s3_call {
 enum { S3_BKEY_MAX = S3_BUCKET_MAX + S3_KEY_MAX + 32 };
 
 struct backend *s3_backend_named(const struct s3_service *svc, const char *name);
+/* An object's copies in the order a read tries them: those on backends whose breaker is closed first, each group in
+ * commit order. Returns how many went into order. */
+size_t s3_copies_in_order(const struct s3_service *svc, const struct store_object *o,
+                          const struct store_copy *order[STORE_COPIES_MAX]);
 /* A fresh backend key for a new version of bucket/key: "<bucket>/<key>#<16 hex>". Versions never share bytes,
  * so an overwrite cannot tear what a reader of the old version is reading. */
 void s3_backend_key_new(char out[S3_BKEY_MAX], const char *bucket, const char *key);
