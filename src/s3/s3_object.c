@@ -203,6 +203,37 @@ int s3_object_commit(const struct s3_call *k, int64_t intent, const struct store
     return err;
 }
 
+bool s3_put_commit(const struct s3_call *k, const struct s3_object_meta *meta, const struct store_cond *cond,
+                   const struct s3_put_result *res)
+{
+    bool ck = res->ck_b64[0] != 0;
+    struct store_object obj = {
+        .bucket = k->r->bucket,
+        .key = k->r->key,
+        .size = res->size,
+        .etag = res->etag,
+        .checksum_algorithm = ck ? s3_checksum_alg_name(res->ck_alg) : NULL,
+        .checksum_value = ck ? res->ck_b64 : NULL,
+        .checksum_type = ck ? "FULL_OBJECT" : NULL,
+        .copies = res->copies,
+        .n_copies = res->n_copies,
+    };
+    s3_object_meta_apply(meta, &obj);
+    struct store_cleanup_list displaced = {0};
+    if (s3_object_commit(k, res->intent, &obj, cond, &displaced) < 0)
+        return false;
+    struct http_resp resp;
+    http_resp_init(&resp, 200);
+    http_resp_header(&resp, "ETag", res->etag);
+    if (ck) {
+        http_resp_header(&resp, s3_checksum_header_name(res->ck_alg), res->ck_b64);
+        http_resp_header(&resp, "x-amz-checksum-type", "FULL_OBJECT");
+    }
+    http_respond(k->c, &resp, NULL, 0);
+    s3_delete_displaced(k->svc, &displaced);
+    return true;
+}
+
 /* One attempt to store the body on be. Zero-copy when the backend checks what the client claimed of the body: the
  * bytes go through unread (*forwarded, with the backend's ETag in fwd_etag); else s3orch reads and checks them. */
 static int put_to_backend(const struct s3_call *k, struct s3_put_body *body, int64_t size, struct backend *be,
@@ -248,7 +279,7 @@ static bool put_may_fail_over(const struct s3_call *k, const struct s3_put_body 
     }
 }
 
-static void put_respond_error(const struct s3_call *k, const struct s3_put_body *body, int err)
+void s3_put_respond_error(const struct s3_call *k, const struct s3_put_body *body, int err)
 {
     if (body->fail.status)
         put_fail(k, &body->fail);
@@ -288,6 +319,10 @@ void s3_op_put_object(const struct s3_call *k)
     }
     if (!put_preconditions(k, &cond, if_match))
         goto out;
+    if (k->svc->cfg->replication.mode == CONFIG_REPL_SYNC && k->svc->cfg->replication.factor > 1) {
+        s3_put_replicated(k, body, size, &meta, &cond);
+        goto out;
+    }
 
     /* The backend is chosen, and its space reserved, before a byte of the body is read. A backend that fails before
      * the body started moving is left for the next one with room (write failover). */
@@ -320,7 +355,7 @@ void s3_op_put_object(const struct s3_call *k)
             break;
         store_intent_drop(k->svc->store, intent, NULL, NULL);
         if (!put_may_fail_over(k, body, err)) {
-            put_respond_error(k, body, err);
+            s3_put_respond_error(k, body, err);
             goto out;
         }
         log_warn("PUT %s/%s: backend %s failed before the body moved (%s): trying another", k->r->bucket,
@@ -338,36 +373,21 @@ void s3_op_put_object(const struct s3_call *k)
         snprintf(etag, sizeof(etag), "\"%s\"", body->etag_hex);
         snprintf(ck_b64, sizeof(ck_b64), "%s", body->ck_b64);
     }
-    enum s3_checksum_alg ck_alg = ck_b64[0] ? body->ck_alg : S3_CK_NONE;
-    struct store_object obj = {
-        .bucket = k->r->bucket,
-        .key = k->r->key,
+    struct s3_put_result res = {
         .size = size,
         .etag = etag,
-        .checksum_algorithm = ck_b64[0] ? s3_checksum_alg_name(ck_alg) : NULL,
-        .checksum_value = ck_b64[0] ? ck_b64 : NULL,
-        .checksum_type = ck_b64[0] ? "FULL_OBJECT" : NULL,
+        .ck_b64 = ck_b64,
+        .ck_alg = ck_b64[0] ? body->ck_alg : S3_CK_NONE,
         .copies = &(struct store_copy){.backend = be->name, .backend_key = bkey, .size = size},
         .n_copies = 1,
+        .intent = intent,
     };
-    s3_object_meta_apply(&meta, &obj);
-    struct store_cleanup_list displaced = {0};
-    if (s3_object_commit(k, intent, &obj, &cond, &displaced) < 0) {
+    if (!s3_put_commit(k, &meta, &cond, &res)) {
         backend_del(be, bkey);
         store_intent_drop(k->svc->store, intent, NULL, NULL);
         goto out;
     }
-
-    struct http_resp resp;
-    http_resp_init(&resp, 200);
-    http_resp_header(&resp, "ETag", etag);
-    if (ck_b64[0]) {
-        http_resp_header(&resp, s3_checksum_header_name(ck_alg), ck_b64);
-        http_resp_header(&resp, "x-amz-checksum-type", "FULL_OBJECT");
-    }
     placement_commit(k->svc->placement, &slot, size);
-    http_respond(k->c, &resp, NULL, 0);
-    s3_delete_displaced(k->svc, &displaced);
 out:
     placement_release(k->svc->placement, &slot);
     s3_object_meta_free(&meta);
