@@ -66,15 +66,26 @@ out:
     free(body);
 }
 
-/* {"body_bytes": {"put_splice": N, …}}: which path object bodies took (util/body_stats.h). */
-static void debug_stats(struct http_conn *c)
+/* {"body_bytes": {"put_splice": N, …}, "backends": {"NAME": {"used_bytes": N}, …}}: which path object bodies
+ * took (util/body_stats.h), and what the router counts on each backend (held plus reserved). */
+static void debug_stats(struct http_conn *c, const struct s3_service *svc)
 {
-    char json[512];
+    char json[8192];
     size_t n = (size_t)snprintf(json, sizeof(json), "{\"body_bytes\": {");
     for (int p = 0; p < BODY_PATH_COUNT; p++)
         n += (size_t)snprintf(json + n, sizeof(json) - n, "%s\"%s\": %llu", p ? ", " : "", body_stats_name(p),
                               (unsigned long long)body_stats_get(p));
-    n += (size_t)snprintf(json + n, sizeof(json) - n, "}}\n");
+    n += (size_t)snprintf(json + n, sizeof(json) - n, "}, \"backends\": {");
+    for (size_t i = 0; svc && svc->placement && i < svc->nbackends && n < sizeof(json); i++)
+        n += (size_t)snprintf(json + n, sizeof(json) - n, "%s\"%s\": {\"used_bytes\": %lld}", i ? ", " : "",
+                              svc->backends[i]->name,
+                              (long long)placement_used(svc->placement, svc->backends[i]->name));
+    if (n < sizeof(json))
+        n += (size_t)snprintf(json + n, sizeof(json) - n, "}}\n");
+    if (n >= sizeof(json)) {
+        http_respond_text(c, 500, "stats too long\n");
+        return;
+    }
     struct http_resp r;
     http_resp_init(&r, 200);
     http_resp_header(&r, "Content-Type", "application/json");
@@ -244,7 +255,7 @@ bool debug_endpoint_handle(struct http_conn *c, struct http_request *req, struct
         return true;
     }
     if (http_str_eq_nocase(path, "/_debug/stats") && req->method == HTTP_GET) {
-        debug_stats(c);
+        debug_stats(c, svc);
         return true;
     }
     if (http_str_eq_nocase(path, "/_debug/echo") && (req->method == HTTP_PUT || req->method == HTTP_POST)) {

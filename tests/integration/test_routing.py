@@ -6,6 +6,7 @@ back, and a restart starts from what the store records."""
 import concurrent.futures
 import os
 import socket
+import time
 
 from conftest import scaled
 from s3env import BUCKET, RW, _S3Signer, error_of, files_under, make_client, write_config
@@ -154,3 +155,39 @@ def test_multipart_parts_reserve_on_their_backend(server, tmp_path):
     assert counts(tmp_path, 2) == [1, 0]
     got = s3.get_object(Bucket=BUCKET, Key="mpu/after-abort")
     assert got["ContentLength"] == 10 * MIB
+
+
+def used_bytes(srv):
+    import json
+    import urllib.request
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(srv.url + "/_debug/stats", timeout=scaled(10)) as r:
+        return {k: v["used_bytes"] for k, v in json.load(r)["backends"].items()}
+
+
+def test_client_gone_mid_upload_leaves_nothing(server, tmp_path):
+    """A client that disconnects halfway through its body: no visible object, no file left on the backend (its
+    temporary file included), and the reservation given back."""
+    cfg = write_config(tmp_path, backends=fs_backends(tmp_path, [10 * MIB]))
+    srv = server("--config", str(cfg), "--debug-endpoints", listen=None)
+    s3 = make_client(srv.url)
+    put(s3, "gone/before", 1000)
+    assert used_bytes(srv) == {"disk1": 1000}
+    size = 4 * MIB
+    path = f"/{BUCKET}/gone/half"
+    req = AWSRequest(method="PUT", url=srv.url + path,
+                     headers={"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD", "Content-Length": str(size)})
+    _S3Signer(Credentials(*RW), "s3", "us-east-1").add_auth(req)
+    head = f"PUT {path} HTTP/1.1\r\nHost: {srv.host}:{srv.port}\r\n" + "".join(
+        f"{k}: {v}\r\n" for k, v in req.headers.items() if k.lower() != "host") + "\r\n"
+    with socket.create_connection((srv.host, srv.port), timeout=scaled(10)) as s:
+        s.sendall(head.encode() + os.urandom(size // 2))
+        time.sleep(0.3)
+    deadline = time.monotonic() + scaled(10)
+    while used_bytes(srv) != {"disk1": 1000} and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert used_bytes(srv) == {"disk1": 1000}, "the reservation of the abandoned PUT was not given back"
+    assert error_of(lambda: s3.head_object(Bucket=BUCKET, Key="gone/half")) == ("404", 404)
+    left = {str(p.relative_to(tmp_path)) for p in (tmp_path / "disk1").rglob("*") if p.is_file()}
+    assert len(left) == 1 and all("before" in p for p in left), left
+    put(s3, "gone/after", 9 * MIB)  # the whole quota but `before` is free again

@@ -714,3 +714,26 @@ def test_writes_fail_over_while_a_backend_is_down(orch, moto_server):
     eventually(lambda: (s3.put_object(Bucket=BUCKET, Key="fo/back", Body=b"b") and
                         backend_copy(e, "fo/back")[0] is m1),
                "pack never wrote to b1 again after it came back", timeout=60, step=0.5)
+
+
+def test_client_gone_mid_upload_leaves_nothing_on_the_backend(orch, moto_server):
+    [m] = moto_server(1)
+    e = orch([m], "--debug-endpoints")
+    size = 4 * MIB
+    path = f"/{BUCKET}/gone/half"
+    req = AWSRequest(method="PUT", url=e.url + path,
+                     headers={"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD", "Content-Length": str(size)})
+    SigV4Auth(Credentials(*RW), "s3", "us-east-1").add_auth(req)
+    head = f"PUT {path} HTTP/1.1\r\nHost: 127.0.0.1:{e.port}\r\n" + "".join(
+        f"{k}: {v}\r\n" for k, v in req.headers.items() if k.lower() != "host") + "\r\n"
+    with socket.create_connection(("127.0.0.1", e.port), timeout=scaled(10)) as s:
+        s.sendall(head.encode() + os.urandom(size // 2))
+        time.sleep(0.3)
+    eventually(lambda: stats_backends(e) == {"b1": 0}, "the abandoned PUT's reservation was not given back")
+    assert error_of(lambda: e.client().head_object(Bucket=BUCKET, Key="gone/half")) == ("404", 404)
+    assert m.keys() == [] and m.uploads() == [], "the abandoned PUT left something on the backend"
+
+
+def stats_backends(e):
+    with _NO_PROXY.open(e.url + "/_debug/stats", timeout=scaled(10)) as r:
+        return {k: v["used_bytes"] for k, v in json.loads(r.read())["backends"].items()}
