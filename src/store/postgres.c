@@ -92,6 +92,7 @@ const char *const store_pg_sql[PG_STMT_COUNT] = {
                          " UNION ALL SELECT backend, GREATEST(size, 0), 0 FROM cleanup"
                          " UNION ALL SELECT u.backend, p.size, 0 FROM uploads u JOIN parts p ON p.upload_id = u.id"
                          ") held GROUP BY backend ORDER BY backend",
+    [PG_USAGE_ADD] = "SELECT * FROM s3orch_usage_add($1, $2, $3, $4, $5)",
 };
 
 static int pg_dispatch(struct store_pg_call *k, struct store_req *r)
@@ -145,6 +146,8 @@ static int pg_dispatch(struct store_pg_call *k, struct store_req *r)
         return store_pg_bucket_list(k, r);
     case STORE_REQ_BACKEND_USAGE:
         return store_pg_backend_usage(k, r);
+    case STORE_REQ_USAGE_ADD:
+        return store_pg_usage_add(k, r);
     }
     return -EINVAL;
 }

@@ -41,6 +41,7 @@ enum store_pg_stmt {
     PG_BUCKET_DELETE,
     PG_BUCKET_LIST,
     PG_BACKEND_USAGE,
+    PG_USAGE_ADD,
     PG_STMT_COUNT
 };
 /* The SQL of each statement (postgres.c). */
@@ -117,6 +118,8 @@ void store_pg_param_headers(struct store_pg_call *k, const struct store_object *
 void store_pg_param_part_sizes(struct store_pg_call *k, const struct store_object *o);
 /* o's copies as four arrays: backends, backend keys, sizes, created_ms. */
 void store_pg_param_copies(struct store_pg_call *k, const struct store_object *o);
+/* Four array parameters: the deltas' backends, API calls, egress and ingress bytes. */
+void store_pg_param_usage(struct store_pg_call *k, const struct store_usage *d, size_t n);
 
 /* ... and columns. Strings are copied into the arena (SQL NULL gives NULL): 0 or -ENOMEM, -EIO when malformed. */
 int store_pg_col_str(const PGresult *r, int row, int col, struct store_arena **a, const char **dst);
@@ -141,6 +144,7 @@ int store_pg_schema_migrate(struct store_pg_call *k);
 
 /* Executors, one per request kind: 0 or -errno, outputs filled only on success. */
 int store_pg_backend_usage(struct store_pg_call *k, struct store_req *req);
+int store_pg_usage_add(struct store_pg_call *k, struct store_req *req);
 int store_pg_object_get(struct store_pg_call *k, struct store_req *req);
 int store_pg_object_commit(struct store_pg_call *k, struct store_req *req);
 int store_pg_object_delete(struct store_pg_call *k, struct store_req *req);

@@ -203,6 +203,34 @@ void store_pg_param_copies(struct store_pg_call *k, const struct store_object *o
     param_array(k, o->n_copies, o, put_copy_created);
 }
 
+static size_t put_usage_backend(const void *ctx, size_t i, char *out)
+{
+    return put_bytea(((const struct store_usage *)ctx)[i].backend, out);
+}
+
+static size_t put_usage_api(const void *ctx, size_t i, char *out)
+{
+    return put_int(((const struct store_usage *)ctx)[i].api_calls, out);
+}
+
+static size_t put_usage_egress(const void *ctx, size_t i, char *out)
+{
+    return put_int(((const struct store_usage *)ctx)[i].egress_bytes, out);
+}
+
+static size_t put_usage_ingress(const void *ctx, size_t i, char *out)
+{
+    return put_int(((const struct store_usage *)ctx)[i].ingress_bytes, out);
+}
+
+void store_pg_param_usage(struct store_pg_call *k, const struct store_usage *d, size_t n)
+{
+    param_array(k, n, d, put_usage_backend);
+    param_array(k, n, d, put_usage_api);
+    param_array(k, n, d, put_usage_egress);
+    param_array(k, n, d, put_usage_ingress);
+}
+
 /* --- columns ---------------------------------------------------------------------------------------------------- */
 
 static int hex_val(char c)

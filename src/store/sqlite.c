@@ -115,6 +115,11 @@ static const char *const stmt_sql[STMT_COUNT] = {
                            " UNION ALL SELECT backend, MAX(size, 0), 0 FROM cleanup"
                            " UNION ALL SELECT u.backend, p.size, 0 FROM uploads u JOIN parts p ON p.upload_id = u.id"
                            ") GROUP BY backend ORDER BY backend",
+    [STMT_USAGE_ADD] = "INSERT INTO usage (month, backend, api_calls, egress_bytes, ingress_bytes) VALUES (?1, ?2, ?3, ?4, ?5) "
+                       "ON CONFLICT (month, backend) DO UPDATE SET api_calls = api_calls + excluded.api_calls, "
+                       "egress_bytes = egress_bytes + excluded.egress_bytes, "
+                       "ingress_bytes = ingress_bytes + excluded.ingress_bytes",
+    [STMT_USAGE_GET] = "SELECT backend, api_calls, egress_bytes, ingress_bytes FROM usage WHERE month = ?1 ORDER BY backend",
 };
 
 /* --- helpers (sqlite_impl.h) ------------------------------------------------------------------------------- */
@@ -250,6 +255,8 @@ static int sqlite_dispatch(struct store_sqlite *ss, struct store_req *r)
         return store_sqlite_bucket_list(ss, r);
     case STORE_REQ_BACKEND_USAGE:
         return store_sqlite_backend_usage(ss, r);
+    case STORE_REQ_USAGE_ADD:
+        return store_sqlite_usage_add(ss, r);
     }
     return -EINVAL;
 }
@@ -305,6 +312,9 @@ static void sqlite_req_discard(struct store_req *r, int err)
         break;
     case STORE_REQ_BACKEND_USAGE:
         store_backend_usage_list_free(r->u.backend_usage.out);
+        break;
+    case STORE_REQ_USAGE_ADD:
+        store_usage_list_free(r->u.usage_add.totals);
         break;
     default:
         break;

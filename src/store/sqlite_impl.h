@@ -51,6 +51,8 @@ enum store_sqlite_stmt {
     STMT_BUCKET_DELETE,
     STMT_BUCKET_LIST,
     STMT_BACKEND_USAGE,
+    STMT_USAGE_ADD,
+    STMT_USAGE_GET,
     STMT_COUNT
 };
 
@@ -168,5 +170,6 @@ int store_sqlite_bucket_delete(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_bucket_get(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_bucket_list(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_backend_usage(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_usage_add(struct store_sqlite *ss, struct store_req *req);
 
 #endif

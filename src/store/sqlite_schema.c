@@ -123,6 +123,16 @@ static const char *const migrations[] = {
     /* 3: the part sizes of an object completed from a multipart upload (GetObject ?partNumber=N), encoded by
      * sqlite_part_sizes.c; NULL for an object written whole, as every object written before is. */
     "ALTER TABLE objects ADD COLUMN part_sizes BLOB;",
+
+    /* 4: per-backend usage counters by calendar month (O3). */
+    "CREATE TABLE usage ("
+    "  month TEXT NOT NULL,"
+    "  backend TEXT NOT NULL,"
+    "  api_calls INTEGER NOT NULL,"
+    "  egress_bytes INTEGER NOT NULL,"
+    "  ingress_bytes INTEGER NOT NULL,"
+    "  PRIMARY KEY (month, backend)"
+    ") WITHOUT ROWID;",
 };
 
 enum { SCHEMA_VERSION = sizeof(migrations) / sizeof(migrations[0]) };

@@ -593,3 +593,32 @@ void store_backend_usage_list_free(struct store_backend_usage_list *l)
     store_arena_free(l->mem);
     memset(l, 0, sizeof(*l));
 }
+
+static bool month_ok(const char *m)
+{
+    return m && strlen(m) == 7 && m[4] == '-' && strspn(m, "0123456789") == 4 && strspn(m + 5, "0123456789") == 2;
+}
+
+int store_usage_add(struct store *s, const char *month, const struct store_usage *deltas, size_t n,
+                    struct store_usage_list *totals)
+{
+    memset(totals, 0, sizeof(*totals));
+    if (!month_ok(month) || n > STORE_USAGE_MAX || (n && !deltas))
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (!str_ok(deltas[i].backend, 255) || deltas[i].api_calls < 0 || deltas[i].egress_bytes < 0 ||
+            deltas[i].ingress_bytes < 0)
+            return -EINVAL;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(deltas[i].backend, deltas[j].backend) == 0)
+                return -EINVAL;
+    }
+    struct store_req req = {.kind = STORE_REQ_USAGE_ADD, .u.usage_add = {month, deltas, n, totals}};
+    return store_run(s, &req);
+}
+
+void store_usage_list_free(struct store_usage_list *l)
+{
+    store_arena_free(l->mem);
+    memset(l, 0, sizeof(*l));
+}

@@ -397,4 +397,28 @@ struct store_backend_usage_list {
 int store_backend_usage(struct store *s, struct store_backend_usage_list *out);
 void store_backend_usage_list_free(struct store_backend_usage_list *l);
 
+/* --- usage counters (O3) ------------------------------------------------------------------------------------ */
+
+/* A backend's use in one calendar month: requests sent to it, bytes read from it and bytes written to it. */
+struct store_usage {
+    const char *backend;
+    int64_t api_calls;
+    int64_t egress_bytes;
+    int64_t ingress_bytes;
+};
+struct store_usage_list {
+    const struct store_usage *v; /* by backend name */
+    size_t n;
+    struct store_arena *mem;
+};
+
+enum { STORE_USAGE_MAX = 64 }; /* deltas one call adds */
+
+/* Adds deltas[0..n) (each >= 0, at most one per backend) to the counters of `month` ("YYYY-MM", UTC), creating
+ * rows as needed, and returns that month's totals for every backend that has a row. Each delta is added
+ * atomically, so instances sharing the store add up; n 0 only reads. */
+int store_usage_add(struct store *s, const char *month, const struct store_usage *deltas, size_t n,
+                    struct store_usage_list *totals);
+void store_usage_list_free(struct store_usage_list *l);
+
 #endif

@@ -40,6 +40,7 @@ enum store_req_kind {
     STORE_REQ_BUCKET_GET,
     STORE_REQ_BUCKET_LIST,
     STORE_REQ_BACKEND_USAGE,
+    STORE_REQ_USAGE_ADD,
 };
 
 /* One call. Arguments are borrowed from the caller (valid until completion); every output pointer is non-NULL
@@ -138,6 +139,12 @@ struct store_req {
         struct {
             struct store_backend_usage_list *out;
         } backend_usage;
+        struct {
+            const char *month;
+            const struct store_usage *deltas;
+            size_t n;
+            struct store_usage_list *totals;
+        } usage_add;
     } u;
 
     /* Completion, owned by store.c. */

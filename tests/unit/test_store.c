@@ -2271,6 +2271,87 @@ static void test_backend_usage(void)
     store_cleanup_list_free(&displaced);
 }
 
+/* --- usage counters ----------------------------------------------------------------------------------------- */
+
+static const struct store_usage *usage_row(const struct store_usage_list *l, const char *backend)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i].backend, backend) == 0)
+            return &l->v[i];
+    return NULL;
+}
+
+static void test_usage_counters(void)
+{
+    struct store_usage d[] = {{"ctr-b", 3, 100, 7}, {"ctr-a", 1, 0, 50}};
+    struct store_usage_list l;
+    CHECK_EQ(store_usage_add(st, "2031-01", d, 2, &l), 0);
+    CHECK_EQ(l.n, 2);
+    if (l.n != 2)
+        return;
+    CHECK_STR(l.v[0].backend, "ctr-a"); /* by name */
+    CHECK(l.v[0].api_calls == 1 && l.v[0].egress_bytes == 0 && l.v[0].ingress_bytes == 50);
+    store_usage_list_free(&l);
+    CHECK_EQ(store_usage_add(st, "2031-01", d, 1, &l), 0);
+    const struct store_usage *b = usage_row(&l, "ctr-b");
+    CHECK(b && b->api_calls == 6 && b->egress_bytes == 200 && b->ingress_bytes == 14);
+    store_usage_list_free(&l);
+    /* Another month starts from nothing; n 0 only reads. */
+    CHECK_EQ(store_usage_add(st, "2031-02", NULL, 0, &l), 0);
+    CHECK_EQ(l.n, 0);
+    store_usage_list_free(&l);
+    CHECK_EQ(store_usage_add(st, "2031-02", &d[1], 1, &l), 0);
+    CHECK(l.n == 1 && l.v[0].api_calls == 1);
+    store_usage_list_free(&l);
+
+    struct store_usage dup[] = {{"ctr-a", 1, 1, 1}, {"ctr-a", 1, 1, 1}}, neg = {"ctr-a", -1, 0, 0}, none = {NULL, 1, 0, 0};
+    CHECK_EQ(store_usage_add(st, "2031-1", d, 1, &l), -EINVAL);
+    CHECK_EQ(store_usage_add(st, "203x-01", d, 1, &l), -EINVAL);
+    CHECK_EQ(store_usage_add(st, NULL, d, 1, &l), -EINVAL);
+    CHECK_EQ(store_usage_add(st, "2031-01", dup, 2, &l), -EINVAL);
+    CHECK_EQ(store_usage_add(st, "2031-01", &neg, 1, &l), -EINVAL);
+    CHECK_EQ(store_usage_add(st, "2031-01", &none, 1, &l), -EINVAL);
+    CHECK_EQ(store_usage_add(st, "2031-01", d, STORE_USAGE_MAX + 1, &l), -EINVAL);
+    CHECK(l.n == 0 && l.v == NULL);
+}
+
+struct usage_adder {
+    int rounds, failed;
+};
+
+static void *usage_adder_run(void *arg)
+{
+    struct usage_adder *a = arg;
+    struct store_usage d = {"ctr-race", 1, 10, 100};
+    for (int i = 0; i < a->rounds; i++) {
+        struct store_usage_list l;
+        if (store_usage_add(st, "2031-03", &d, 1, &l) != 0)
+            a->failed++;
+        store_usage_list_free(&l);
+    }
+    return NULL;
+}
+
+/* Adders racing on one row lose no increment. */
+static void test_usage_concurrent(void)
+{
+    pthread_t t[4];
+    struct usage_adder a[4];
+    for (int i = 0; i < 4; i++) {
+        a[i] = (struct usage_adder){.rounds = 50};
+        pthread_create(&t[i], NULL, usage_adder_run, &a[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        CHECK_EQ(a[i].failed, 0);
+    }
+    struct store_usage_list l;
+    CHECK_EQ(store_usage_add(st, "2031-03", NULL, 0, &l), 0);
+    const struct store_usage *r = usage_row(&l, "ctr-race");
+    CHECK(r && r->api_calls == 200 && r->egress_bytes == 2000 && r->ingress_bytes == 20000);
+    store_usage_list_free(&l);
+}
+
 static void contract_suite(void)
 {
     RUN(test_put_get);
@@ -2294,6 +2375,8 @@ static void contract_suite(void)
     RUN(test_part_sizes_complete);
     RUN(test_buckets);
     RUN(test_backend_usage);
+    RUN(test_usage_counters);
+    RUN(test_usage_concurrent);
     RUN(test_concurrent_commits);
     RUN(test_concurrent_parts);
     RUN(test_cancelled_caller);
@@ -2434,12 +2517,12 @@ static void test_migrate_from_v1(void)
     store_close(s);
 
     /* Back to version 1: what version 2 added is its two tables, their indexes going with them; version 3 a
-     * column of objects. */
+     * column of objects; version 4 the usage table. */
     sqlite3 *db;
     CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
     CHECK_EQ(sqlite3_exec(db,
-                          "DROP TABLE parts; DROP TABLE uploads; ALTER TABLE objects DROP COLUMN part_sizes; "
-                          "PRAGMA user_version = 1",
+                          "DROP TABLE usage; DROP TABLE parts; DROP TABLE uploads; "
+                          "ALTER TABLE objects DROP COLUMN part_sizes; PRAGMA user_version = 1",
                           NULL, NULL, NULL),
              SQLITE_OK);
     sqlite3_close(db);
@@ -2523,11 +2606,11 @@ static void test_migrate_from_v2(void)
     CHECK_EQ(store_upload_create(s, &up), 0);
     store_close(s);
 
-    /* Back to version 2: what version 3 added is one column of objects. */
+    /* Back to version 2: what version 3 added is one column of objects, version 4 the usage table. */
     sqlite3 *db;
     CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
-    CHECK_EQ(sqlite3_exec(db, "ALTER TABLE objects DROP COLUMN part_sizes; PRAGMA user_version = 2", NULL, NULL,
-                          NULL),
+    CHECK_EQ(sqlite3_exec(db, "DROP TABLE usage; ALTER TABLE objects DROP COLUMN part_sizes; PRAGMA user_version = 2",
+                          NULL, NULL, NULL),
              SQLITE_OK);
     sqlite3_close(db);
     CHECK_EQ(file_schema_version(path), 2);
