@@ -14,12 +14,14 @@ struct placement_entry {
 
 struct placement {
     enum placement_strategy strategy;
+    const struct usage *usage;
     size_t n;
     struct placement_entry v[];
 };
 
 int placement_create(struct placement **out, struct backend *const *backends,
-                     const struct placement_backend_config *cfg, size_t n, enum placement_strategy strategy)
+                     const struct placement_backend_config *cfg, size_t n, enum placement_strategy strategy,
+                     const struct usage *usage)
 {
     *out = NULL;
     if (n == 0 || n > PLACEMENT_MAX_BACKENDS)
@@ -28,6 +30,7 @@ int placement_create(struct placement **out, struct backend *const *backends,
     if (!p)
         return -ENOMEM;
     p->strategy = strategy;
+    p->usage = usage;
     p->n = n;
     for (size_t i = 0; i < n; i++) {
         p->v[i].backend = backends[i];
@@ -145,12 +148,19 @@ int placement_reserve(struct placement *p, int64_t bytes, uint64_t skip, struct 
     if (bytes < 0)
         return -EINVAL;
     uint64_t out_of = skip;
-    bool saw_down = false;
-    for (size_t i = 0; i < p->n; i++)
-        if (!((skip >> i) & 1) && !backend_available(p->v[i].backend)) {
+    bool saw_down = false, saw_limit = false;
+    for (size_t i = 0; i < p->n; i++) {
+        if ((skip >> i) & 1)
+            continue;
+        bool room = has_room(&p->v[i], atomic_load(&p->v[i].used), bytes);
+        if (!backend_available(p->v[i].backend)) {
             out_of |= 1ull << i;
-            saw_down |= has_room(&p->v[i], atomic_load(&p->v[i].used), bytes);
+            saw_down |= room;
+        } else if (!usage_allows_write(p->usage, i, bytes)) {
+            out_of |= 1ull << i;
+            saw_limit |= room;
         }
+    }
     /* Each failed take rules a backend out, so this ends within n rounds. */
     for (size_t round = 0; round < p->n; round++) {
         long i = choose(p, bytes, out_of);
@@ -162,7 +172,7 @@ int placement_reserve(struct placement *p, int64_t bytes, uint64_t skip, struct 
         }
         out_of |= 1ull << i;
     }
-    return saw_down ? -EHOSTDOWN : -ENOSPC;
+    return saw_down ? -EHOSTDOWN : saw_limit ? -EDQUOT : -ENOSPC;
 }
 
 int placement_reserve_on(struct placement *p, const char *backend, int64_t bytes, struct placement_slot *out)

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "backend/backend.h"
+#include "backend/usage.h"
 
 enum placement_strategy {
     PLACEMENT_PACK,     /* the first backend in config order with room */
@@ -38,9 +39,11 @@ struct placement_slot {
 
 enum { PLACEMENT_MAX_BACKENDS = 64 };
 
-/* backends and cfg have n entries (n <= PLACEMENT_MAX_BACKENDS), in config order; backends stay the caller's. */
+/* backends and cfg have n entries (n <= PLACEMENT_MAX_BACKENDS), in config order; backends stay the caller's.
+ * usage (NULL: none), counting the same backends in the same order, rules out backends at a monthly limit. */
 int placement_create(struct placement **out, struct backend *const *backends,
-                     const struct placement_backend_config *cfg, size_t n, enum placement_strategy strategy);
+                     const struct placement_backend_config *cfg, size_t n, enum placement_strategy strategy,
+                     const struct usage *usage);
 void placement_free(struct placement *p);
 
 /* Adds bytes a backend holds already (start-up, from store_backend_usage). Unknown names are ignored. */
@@ -49,8 +52,8 @@ void placement_add_held(struct placement *p, const char *backend, int64_t bytes)
 int64_t placement_used(const struct placement *p, const char *backend);
 
 /* Chooses a backend for `bytes` by the strategy among those not in `skip` (bit i: backends[i]), available (breaker
- * not open) and with room, and reserves the bytes on it. -ENOSPC when none has room, -EHOSTDOWN when every backend
- * with room is unavailable. */
+ * not open), under their monthly limits and with room, and reserves the bytes on it. -ENOSPC when none has room,
+ * -EHOSTDOWN when every backend with room is unavailable, -EDQUOT when every one left is at a monthly limit. */
 int placement_reserve(struct placement *p, int64_t bytes, uint64_t skip, struct placement_slot *out);
 /* Reserves `bytes` on one given backend (multipart parts go where their upload is); -ENOSPC without room. */
 int placement_reserve_on(struct placement *p, const char *backend, int64_t bytes, struct placement_slot *out);

@@ -104,7 +104,8 @@ int s3_copy_stream(const struct s3_service *svc, const struct store_object *o, i
                    s3_copy_put_fn put, void *arg, struct s3_copy_hashes *hashes)
 {
     const struct store_copy *order[STORE_COPIES_MAX];
-    const struct store_copy *from = s3_copies_in_order(svc, o, order) ? order[0] : NULL;
+    size_t over;
+    const struct store_copy *from = s3_copies_in_order(svc, o, len, order, &over) ? order[0] : NULL;
     struct backend *be = from ? s3_backend_named(svc, from->backend) : NULL;
     if (!be)
         return -EIO;

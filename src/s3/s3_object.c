@@ -628,8 +628,12 @@ static bool object_get_once(const struct s3_call *k, bool may_retry)
     };
     /* Copies in preference order; a copy that fails before the first byte went out leaves the read to the next. */
     const struct store_copy *order[STORE_COPIES_MAX];
-    size_t n = s3_copies_in_order(k->svc, &o, order);
-    size_t missing = 0;
+    size_t over, missing = 0;
+    size_t n = s3_copies_in_order(k->svc, &o, len, order, &over);
+    if (n == 0 && over) {
+        s3_respond_over_limits(k);
+        goto out;
+    }
     err = -EIO;
     for (size_t i = 0; i < n && !sink.started; i++) {
         struct backend *be = s3_backend_named(k->svc, order[i]->backend);

@@ -85,23 +85,44 @@ void s3_respond_backend_error(const struct s3_call *k, int err)
     }
 }
 
-size_t s3_copies_in_order(const struct s3_service *svc, const struct store_object *o,
-                          const struct store_copy *order[STORE_COPIES_MAX])
+static long backend_index(const struct s3_service *svc, const char *name)
+{
+    for (size_t i = 0; i < svc->nbackends; i++)
+        if (strcmp(svc->backends[i]->name, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+size_t s3_copies_in_order(const struct s3_service *svc, const struct store_object *o, int64_t len,
+                          const struct store_copy *order[STORE_COPIES_MAX], size_t *over)
 {
     size_t n = 0;
+    *over = 0;
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < o->n_copies && i < STORE_COPIES_MAX; i++) {
-            struct backend *be = s3_backend_named(svc, o->copies[i].backend);
-            if ((be && backend_available(be)) == (pass == 0))
+            long b = backend_index(svc, o->copies[i].backend);
+            bool up = b >= 0 && backend_available(svc->backends[b]);
+            if (up != (pass == 0))
+                continue;
+            if (b >= 0 && !usage_allows_read(svc->usage, (size_t)b, len))
+                (*over)++;
+            else
                 order[n++] = &o->copies[i];
         }
     return n;
+}
+
+void s3_respond_over_limits(const struct s3_call *k)
+{
+    s3_fail(k, 429, "SlowDown", "Every backend that could serve this request has reached a monthly usage limit.");
 }
 
 void s3_respond_no_room(const struct s3_call *k, int err)
 {
     if (err == -ENOSPC)
         s3_fail(k, 507, "InsufficientStorage", "No backend has room for this object.");
+    else if (err == -EDQUOT)
+        s3_respond_over_limits(k);
     else
         s3_respond_backend_error(k, err);
 }

@@ -6,6 +6,7 @@
 
 #include "backend/backend.h"
 #include "backend/placement.h"
+#include "backend/usage.h"
 #include "config/config.h"
 #include "http/http_server.h"
 #include "s3/s3_auth.h"
@@ -20,6 +21,7 @@ struct s3_service {
     struct backend **backends; /* in config order */
     size_t nbackends;
     struct placement *placement; /* where new objects go, and each backend's bytes */
+    struct usage *usage;         /* each backend's calls and bytes this month, against its limits */
 };
 
 /* What authentication found that reading a signed body needs. */
@@ -42,10 +44,11 @@ struct s3_call {
 enum { S3_BKEY_MAX = S3_BUCKET_MAX + S3_KEY_MAX + 32 };
 
 struct backend *s3_backend_named(const struct s3_service *svc, const char *name);
-/* An object's copies in the order a read tries them: those on backends whose breaker is closed first, each group in
- * commit order. Returns how many went into order. */
-size_t s3_copies_in_order(const struct s3_service *svc, const struct store_object *o,
-                          const struct store_copy *order[STORE_COPIES_MAX]);
+/* An object's copies in the order a read of `len` bytes tries them: those on backends whose breaker is closed
+ * first, each group in commit order; copies on backends at a monthly limit are left out (counted in *over).
+ * Returns how many went into order. */
+size_t s3_copies_in_order(const struct s3_service *svc, const struct store_object *o, int64_t len,
+                          const struct store_copy *order[STORE_COPIES_MAX], size_t *over);
 /* A fresh backend key for a new version of bucket/key: "<bucket>/<key>#<16 hex>". Versions never share bytes,
  * so an overwrite cannot tear what a reader of the old version is reading. */
 void s3_backend_key_new(char out[S3_BKEY_MAX], const char *bucket, const char *key);
@@ -58,13 +61,15 @@ void s3_respond_object_error(const struct s3_call *k, int err);
 /* Answers a backend call's failure: 503 ServiceUnavailable when the backend is down, unreachable, timing out or
  * failing (the client may retry), 500 otherwise; nothing for -ECANCELED (the connection is going away). */
 void s3_respond_backend_error(const struct s3_call *k, int err);
-/* Answers a failed placement_reserve(): 507 InsufficientStorage when no backend has room, 503 when those with room
- * are down. */
+/* Answers a failed placement_reserve(): 507 InsufficientStorage when no backend has room, 429 SlowDown when those
+ * with room are at a monthly usage limit, 503 when they are down. */
 void s3_respond_no_room(const struct s3_call *k, int err);
 /* Deletes the copies a commit or delete displaced and tells the store which are gone; frees the list. */
 void s3_delete_displaced(const struct s3_service *svc, struct store_cleanup_list *displaced);
 /* Sends an error with the request's path as Resource. */
 void s3_fail(const struct s3_call *k, int status, const char *code, const char *message);
+/* 429 SlowDown: every backend that could serve the request is at a monthly usage limit. */
+void s3_respond_over_limits(const struct s3_call *k);
 /* Sends a response without a body (204 after a delete, 200 after a tagging update). */
 void s3_respond_empty(const struct s3_call *k, int status);
 /* Sends a 200 application/xml response; an XML document that overflowed becomes 500 InternalError. */

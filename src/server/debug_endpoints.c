@@ -66,8 +66,9 @@ out:
     free(body);
 }
 
-/* {"body_bytes": {"put_splice": N, …}, "backends": {"NAME": {"used_bytes": N}, …}}: which path object bodies
- * took (util/body_stats.h), and what the router counts on each backend (held plus reserved). */
+/* {"body_bytes": {"put_splice": N, …}, "backends": {"NAME": {"used_bytes": N, "api_calls": N, …}, …}}: which
+ * path object bodies took (util/body_stats.h), what the router counts on each backend (held plus reserved), and
+ * its use this month. */
 static void debug_stats(struct http_conn *c, const struct s3_service *svc)
 {
     char json[8192];
@@ -76,10 +77,15 @@ static void debug_stats(struct http_conn *c, const struct s3_service *svc)
         n += (size_t)snprintf(json + n, sizeof(json) - n, "%s\"%s\": %llu", p ? ", " : "", body_stats_name(p),
                               (unsigned long long)body_stats_get(p));
     n += (size_t)snprintf(json + n, sizeof(json) - n, "}, \"backends\": {");
-    for (size_t i = 0; svc && svc->placement && i < svc->nbackends && n < sizeof(json); i++)
-        n += (size_t)snprintf(json + n, sizeof(json) - n, "%s\"%s\": {\"used_bytes\": %lld}", i ? ", " : "",
-                              svc->backends[i]->name,
-                              (long long)placement_used(svc->placement, svc->backends[i]->name));
+    for (size_t i = 0; svc && svc->placement && i < svc->nbackends && n < sizeof(json); i++) {
+        struct store_usage u = usage_get(svc->usage, i);
+        n += (size_t)snprintf(json + n, sizeof(json) - n,
+                              "%s\"%s\": {\"used_bytes\": %lld, \"api_calls\": %lld, \"egress_bytes\": %lld, "
+                              "\"ingress_bytes\": %lld}",
+                              i ? ", " : "", svc->backends[i]->name,
+                              (long long)placement_used(svc->placement, svc->backends[i]->name),
+                              (long long)u.api_calls, (long long)u.egress_bytes, (long long)u.ingress_bytes);
+    }
     if (n < sizeof(json))
         n += (size_t)snprintf(json + n, sizeof(json) - n, "}}\n");
     if (n >= sizeof(json)) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
@@ -18,6 +19,7 @@
 #include "server/router.h"
 #include "server/serve.h"
 #include "util/log.h"
+#include "worker/usage_flush.h"
 
 void serve_options_default(struct serve_options *o)
 {
@@ -46,6 +48,7 @@ struct ring_thread {
     struct coro_sched *sched;
     struct http_server srv;
     struct coro_waitq stop_wait; /* worker: woken at shutdown */
+    struct s3_service *svc;      /* worker: what its jobs work on; NULL without a config */
     bool stop;
     int start_err;
     sem_t *started;
@@ -64,12 +67,23 @@ static void thread_stop(void *arg)
     }
 }
 
-/* The worker ring has no jobs yet; this keeps it alive until shutdown. */
-static void worker_idle(void *arg)
+/* The worker ring's jobs: the usage flusher, until shutdown (and one last flush then). */
+static void worker_main(void *arg)
 {
     struct ring_thread *t = arg;
-    while (!t->stop)
-        coro_waitq_wait(&t->stop_wait, 0);
+    if (!t->svc || !t->svc->usage) {
+        while (!t->stop)
+            coro_waitq_wait(&t->stop_wait, 0);
+        return;
+    }
+    const struct config_usage_flush *f = &t->svc->cfg->usage_flush;
+    struct usage_flush_config fc = {
+        .interval_ns = f->interval,
+        .adaptive = f->adaptive_enabled,
+        .threshold = f->adaptive_threshold,
+        .fast_interval_ns = f->fast_interval,
+    };
+    usage_flush_run(t->svc->usage, t->svc->store, &fc, &t->stop, &t->stop_wait);
 }
 
 static void *thread_main(void *arg)
@@ -88,7 +102,7 @@ static void *thread_main(void *arg)
     if (t->start_err == 0) {
         if (t->role == ROLE_REQUEST)
             t->start_err = http_server_start(&t->srv, t->shared, t->listen_fd, t->index);
-        else if (!coro_spawn(t->sched, worker_idle, t))
+        else if (!coro_spawn(t->sched, worker_main, t))
             t->start_err = -ENOMEM;
     }
     sem_post(t->started);
@@ -225,11 +239,8 @@ static int serve_wait(struct ring_thread *threads, int n, atomic_bool *finished)
     }
 }
 
-static int backend_open_one(const struct config *cfg, const struct config_backend *b, struct backend **out)
+static int backend_s3_driver_open(const struct config *cfg, const struct config_backend *b, struct backend **out)
 {
-    if (b->type == CONFIG_BACKEND_FS)
-        return backend_fs_open(out, b->name, b->path, b->durability == CONFIG_DURABILITY_FSYNC);
-    struct backend *s3;
     struct backend_s3_config sc = {
         .name = b->name,
         .endpoint = b->endpoint,
@@ -244,16 +255,59 @@ static int backend_open_one(const struct config *cfg, const struct config_backen
         .strip_sdk_headers = b->strip_sdk_headers,
         .timeout_ns = cfg->server.backend_timeout,
     };
-    int err = backend_s3_open(&s3, &sc);
-    if (err < 0 || !cfg->backend_circuit_breaker.enabled) {
-        *out = s3;
+    return backend_s3_open(out, &sc);
+}
+
+/* The driver a backend entry names, inside its usage counter and (s3) its circuit breaker: calls the open
+ * breaker refuses never reach the counter, as they never reach the provider. */
+static int backend_open_one(const struct config *cfg, const struct config_backend *b, struct usage *u, size_t index,
+                            struct backend **out)
+{
+    struct backend *driver;
+    int err = b->type == CONFIG_BACKEND_FS
+                  ? backend_fs_open(&driver, b->name, b->path, b->durability == CONFIG_DURABILITY_FSYNC)
+                  : backend_s3_driver_open(cfg, b, &driver);
+    if (err == 0)
+        err = backend_usage_wrap(&driver, driver, u, index);
+    if (err < 0 || b->type == CONFIG_BACKEND_FS || !cfg->backend_circuit_breaker.enabled) {
+        *out = driver;
         return err;
     }
     struct backend_breaker_config bc = {
         .threshold = (unsigned)cfg->backend_circuit_breaker.failure_threshold,
         .open_ns = cfg->backend_circuit_breaker.open_timeout,
     };
-    return backend_breaker_wrap(out, s3, &bc);
+    return backend_breaker_wrap(out, driver, &bc);
+}
+
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The usage counters over the configured backends, starting from this month's totals in the store. */
+static int usage_open(const struct config *cfg, struct s3_service *svc)
+{
+    const char *names[USAGE_MAX_BACKENDS];
+    struct usage_limits limits[USAGE_MAX_BACKENDS];
+    if (cfg->nbackends > USAGE_MAX_BACKENDS) {
+        log_error("backends: at most %d are supported", USAGE_MAX_BACKENDS);
+        return -E2BIG;
+    }
+    for (size_t i = 0; i < cfg->nbackends; i++) {
+        const struct config_backend *b = &cfg->backends[i];
+        names[i] = b->name;
+        limits[i] = (struct usage_limits){b->api_request_limit, b->egress_byte_limit, b->ingress_byte_limit};
+    }
+    int err = usage_create(&svc->usage, names, limits, cfg->nbackends);
+    if (err == 0)
+        usage_flush(svc->usage, svc->store, wall_ms(), &err);
+    if (err < 0)
+        log_error("cannot read the backends' usage counters: %s", strerror(-err));
+    return err;
 }
 
 /* The router over the backends, starting from what the store says each holds. */
@@ -272,7 +326,7 @@ static int placement_open(const struct config *cfg, struct s3_service *svc)
     for (size_t i = 0; i < svc->nbackends; i++)
         pc[i] = (struct placement_backend_config){cfg->backends[i].quota_bytes, cfg->backends[i].weight};
     int err = placement_create(&svc->placement, svc->backends, pc, svc->nbackends,
-                               strategies[cfg->routing_strategy]);
+                               strategies[cfg->routing_strategy], svc->usage);
     struct store_backend_usage_list usage = {0};
     if (!err)
         err = store_backend_usage(svc->store, &usage);
@@ -307,10 +361,10 @@ static int storage_open(const struct config *cfg, struct s3_service *svc)
         return err;
     }
     svc->backends = calloc(cfg->nbackends ? cfg->nbackends : 1, sizeof(*svc->backends));
-    if (!svc->backends)
-        return -ENOMEM;
+    if (!svc->backends || (err = usage_open(cfg, svc)) < 0)
+        return svc->backends ? err : -ENOMEM;
     for (size_t i = 0; i < cfg->nbackends; i++) {
-        err = backend_open_one(cfg, &cfg->backends[i], &svc->backends[i]);
+        err = backend_open_one(cfg, &cfg->backends[i], svc->usage, i, &svc->backends[i]);
         if (err < 0) {
             log_error("backends[%zu] (%s): cannot use it: %s", i, cfg->backends[i].name, strerror(-err));
             return err;
@@ -323,9 +377,14 @@ static int storage_open(const struct config *cfg, struct s3_service *svc)
 static void storage_close(struct s3_service *svc)
 {
     placement_free(svc->placement);
+    if (svc->usage && svc->store) {
+        int err;
+        usage_flush(svc->usage, svc->store, wall_ms(), &err); /* what was counted since the last flush */
+    }
     for (size_t i = 0; i < svc->nbackends; i++)
         backend_free(svc->backends[i]);
     free(svc->backends);
+    usage_free(svc->usage);
     if (svc->store)
         store_close(svc->store);
 }
@@ -374,6 +433,7 @@ int serve_run(const struct serve_options *o)
         t->cpu = pin && t->role == ROLE_REQUEST ? cpu_nth(&cpus, i) : -1;
         t->listen_fd = i < nreq ? fds[i] : -1;
         t->shared = &shared;
+        t->svc = o->config ? &s3 : NULL;
         t->started = &started;
         t->finished = &finished[i];
         if (pthread_create(&t->tid, NULL, thread_main, t) != 0) {

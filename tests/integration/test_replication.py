@@ -5,10 +5,12 @@ read fails over to another copy when one backend is gone; a body that fails its 
 import base64
 import hashlib
 import os
+import time
 
 import pytest
 
 from backends import find_backend_objects, moto_server, s3_backend_entry, start_s3orch  # noqa: F401  (fixture)
+from conftest import scaled
 from s3env import BUCKET, error_of, files_under, make_client, raw, sha, write_config, xml_code
 
 KIB = 1024
@@ -54,6 +56,10 @@ def test_factor_two_on_fs_backends(server, tmp_path):
     copies = [p for i in range(3) for p in (tmp_path / f"disk{i + 1}" / BUCKET / "rep").glob("a%23*")]
     assert len(copies) == 2 and all(sha(p.read_bytes()) == sha(data) for p in copies), copies
     s3.delete_object(Bucket=BUCKET, Key="rep/a")
+    # The copies go right after the answer: wait for them (bounded).
+    deadline = time.monotonic() + scaled(10)
+    while sum(on_disks(tmp_path, 3)) != 10 and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert sum(on_disks(tmp_path, 3)) == 10
 
 

@@ -24,7 +24,7 @@ static struct placement *make(enum placement_strategy s, size_t n, const int64_t
     for (size_t i = 0; i < n; i++)
         cfg[i] = (struct placement_backend_config){quota ? quota[i] : 0, weight ? weight[i] : 1};
     struct placement *p;
-    CHECK_EQ(placement_create(&p, bks, cfg, n, s), 0);
+    CHECK_EQ(placement_create(&p, bks, cfg, n, s, NULL), 0);
     return p;
 }
 
@@ -169,7 +169,7 @@ static void test_open_breaker_is_skipped(void)
                  0);
     struct placement *p;
     struct placement_backend_config cfg[2] = {{0, 1}, {0, 1}};
-    CHECK_EQ(placement_create(&p, wrapped, cfg, 2, PLACEMENT_PACK), 0);
+    CHECK_EQ(placement_create(&p, wrapped, cfg, 2, PLACEMENT_PACK, NULL), 0);
     struct backend_object_info info;
     CHECK(backend_available(wrapped[0]));
     CHECK_EQ(backend_head(wrapped[0], "k", &info), -EIO); /* one failure opens it */
