@@ -8,6 +8,7 @@
 #define S3ORCH_BACKEND_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/body.h"

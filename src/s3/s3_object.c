@@ -13,7 +13,9 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "s3/s3_degraded.h"
 #include "s3/s3_error.h"
+#include "s3/s3_location_cache.h"
 #include "s3/s3_object.h"
 #include "s3/s3_object_meta.h"
 #include "s3/s3_put_body.h"
@@ -193,6 +195,7 @@ static bool forward_claims(const struct s3_call *k, struct s3_put_body *body, in
 int s3_object_commit(const struct s3_call *k, int64_t intent, const struct store_object *obj,
                      const struct store_cond *cond, struct store_cleanup_list *displaced)
 {
+    s3_location_forget(obj->bucket, obj->key);
     int err = store_object_commit_if(k->svc->store, intent, obj, cond, displaced);
     if (err == -ENOENT)
         s3_fail(k, 404, "NoSuchKey", "The specified key does not exist.");
@@ -567,6 +570,12 @@ static bool object_get_once(const struct s3_call *k, bool may_retry)
     bool retry = false;
     struct store_object o;
     int err = store_object_get(k->svc->store, r->bucket, r->key, &o);
+    if (err == 0) {
+        s3_location_remember(&o, k->svc->cfg->circuit_breaker.cache_ttl);
+    } else if (store_err_unavailable(err)) {
+        err = s3_degraded_locate(k->svc, r->bucket, r->key, &o); /* degraded mode (O7) */
+        may_retry = false;
+    }
     if (err < 0) {
         s3_respond_object_error(k, err);
         return false;
@@ -673,6 +682,7 @@ void s3_op_delete_object(const struct s3_call *k)
     if (!version_id_ok(k))
         return;
     struct store_cleanup_list displaced = {0};
+    s3_location_forget(k->r->bucket, k->r->key);
     int err = store_object_delete(k->svc->store, k->r->bucket, k->r->key, &displaced);
     if (err < 0) {
         s3_respond_store_error(k, err);

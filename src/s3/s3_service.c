@@ -52,6 +52,8 @@ void s3_respond_store_error(const struct s3_call *k, int err)
     log_error("store: %s", strerror(-err));
     if (err == -EBUSY)
         s3_fail(k, 503, "SlowDown", "Please reduce your request rate.");
+    else if (store_err_unavailable(err))
+        s3_fail(k, 503, "ServiceUnavailable", "The metadata store cannot be reached; please try again.");
     else
         s3_fail(k, 500, "InternalError", "We encountered an internal error. Please try again.");
 }

@@ -28,6 +28,20 @@ static void debug_sleep(struct http_conn *c, struct http_str query)
     http_respond_text(c, 200, "slept");
 }
 
+/* POST /_debug/store-fault?down=1|0: makes every store call fail as if the database were unreachable (degraded
+ * mode tests on SQLite, which cannot be stopped apart from s3orch). */
+static void debug_store_fault(struct http_conn *c, struct http_str query, const struct s3_service *svc)
+{
+    char value[4];
+    if (!svc || !svc->store || s3_query_get(query, "down", value, sizeof(value)) < 0 ||
+        (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)) {
+        s3_error_respond(c, S3_ERR_BAD_REQUEST, NULL, 0);
+        return;
+    }
+    store_fault_set(svc->store, value[0] == '1');
+    http_respond_text(c, 200, value[0] == '1' ? "store down\n" : "store up\n");
+}
+
 static void debug_echo(struct http_conn *c)
 {
     size_t len = 0, cap = 64 * 1024;
@@ -254,6 +268,10 @@ bool debug_endpoint_handle(struct http_conn *c, struct http_request *req, struct
 {
     if (http_str_eq_nocase(path, "/_debug/backend-list") && req->method == HTTP_GET) {
         debug_backend_list(c, query, svc);
+        return true;
+    }
+    if (http_str_eq_nocase(path, "/_debug/store-fault") && req->method == HTTP_POST) {
+        debug_store_fault(c, query, svc);
         return true;
     }
     if (http_str_eq_nocase(path, "/_debug/sleep") && req->method == HTTP_GET) {

@@ -14,6 +14,7 @@
 
 #include "backend/backend.h"
 #include "s3/s3_error.h"
+#include "s3/s3_location_cache.h"
 #include "store/store.h"
 #include "server/cpu.h"
 #include "server/router.h"
@@ -108,6 +109,7 @@ static void *thread_main(void *arg)
     sem_post(t->started);
     if (t->start_err == 0)
         coro_sched_run(t->sched);
+    s3_location_clear();
     if (t->sched)
         coro_sched_free(t->sched);
     atomic_store(t->finished, true);
@@ -353,6 +355,11 @@ static int storage_open(const struct config *cfg, struct s3_service *svc)
     } else {
         err = store_sqlite_open(&svc->store, &(struct store_sqlite_config){.path = db->path});
     }
+    if (err == 0)
+        store_breaker_set(svc->store, &(struct store_breaker_config){
+                                          .threshold = (unsigned)cfg->circuit_breaker.failure_threshold,
+                                          .open_ns = cfg->circuit_breaker.open_timeout,
+                                      });
     if (err < 0) {
         if (db->driver == CONFIG_DB_POSTGRES) /* not the DSN: it may hold a password */
             log_error("cannot open the PostgreSQL metadata store: %s", strerror(-err));

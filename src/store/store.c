@@ -14,6 +14,7 @@ int store_base_init(struct store *s, const struct store_ops *ops)
 {
     memset(s, 0, sizeof(*s));
     s->ops = ops;
+    store_breaker_set(s, NULL);
     int err = pthread_mutex_init(&s->wait_lock, NULL);
     if (err)
         return -err;
@@ -164,10 +165,75 @@ int64_t store_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* --- availability ---------------------------------------------------------------------------------------------- */
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void store_breaker_set(struct store *s, const struct store_breaker_config *cfg)
+{
+    s->threshold = cfg && cfg->threshold ? cfg->threshold : 3;
+    s->open_ns = cfg && cfg->open_ns ? cfg->open_ns : 15000000000LL;
+}
+
+bool store_err_unavailable(int err)
+{
+    return err == -EIO || err == -ETIMEDOUT || err == -ECONNREFUSED || err == -ECONNRESET || err == -EHOSTDOWN;
+}
+
+bool store_available(struct store *s)
+{
+    int64_t until = atomic_load(&s->open_until);
+    return !until || mono_ns() >= until;
+}
+
+void store_fault_set(struct store *s, bool down) { atomic_store(&s->fault, down); }
+
+/* 0 to go ahead (perhaps as the one probe), -EHOSTDOWN while open. */
+static int breaker_admit(struct store *s, bool *probe)
+{
+    *probe = false;
+    if (store_available(s) && !atomic_load(&s->open_until))
+        return 0;
+    if (!store_available(s))
+        return -EHOSTDOWN;
+    bool idle = false;
+    *probe = atomic_compare_exchange_strong(&s->probing, &idle, true);
+    return *probe ? 0 : -EHOSTDOWN;
+}
+
+static void breaker_record(struct store *s, int res, bool probe)
+{
+    if (store_err_unavailable(res)) {
+        unsigned n = atomic_fetch_add(&s->failures, 1) + 1;
+        if (probe || n >= s->threshold)
+            atomic_store(&s->open_until, mono_ns() + s->open_ns);
+    } else {
+        atomic_store(&s->failures, 0);
+        if (probe)
+            atomic_store(&s->open_until, 0);
+    }
+    if (probe)
+        atomic_store(&s->probing, false);
+}
+
 static int store_run(struct store *s, struct store_req *req)
 {
-    store_req_prepare(req);
-    s->ops->execute(s, req);
+    bool probe;
+    int err = breaker_admit(s, &probe);
+    if (err < 0)
+        return req->res = err;
+    if (atomic_load(&s->fault)) {
+        req->res = -EIO;
+    } else {
+        store_req_prepare(req);
+        s->ops->execute(s, req);
+    }
+    breaker_record(s, req->res, probe);
     return req->res;
 }
 
@@ -275,6 +341,48 @@ void store_object_free(struct store_object *obj)
 {
     store_arena_free(obj->mem);
     memset(obj, 0, sizeof(*obj));
+}
+
+int store_object_clone(const struct store_object *src, struct store_object *dst)
+{
+    struct store_arena *a = NULL;
+    *dst = *src;
+    dst->mem = NULL;
+    const char **strs[] = {&dst->bucket, &dst->key, &dst->etag, &dst->checksum_algorithm, &dst->checksum_value,
+                           &dst->checksum_type, &dst->content_type, &dst->content_encoding,
+                           &dst->content_disposition, &dst->content_language, &dst->cache_control, &dst->expires,
+                           &dst->tagging, &dst->storage_class};
+    int err = 0;
+    for (size_t i = 0; !err && i < sizeof(strs) / sizeof(strs[0]); i++)
+        err = store_arena_strdup(&a, *strs[i], strs[i]);
+    struct store_meta *meta = src->n_meta ? store_arena_alloc(&a, src->n_meta * sizeof(*meta)) : NULL;
+    struct store_copy *copies = src->n_copies ? store_arena_alloc(&a, src->n_copies * sizeof(*copies)) : NULL;
+    int64_t *parts = src->n_parts ? store_arena_alloc(&a, src->n_parts * sizeof(*parts)) : NULL;
+    if ((src->n_meta && !meta) || (src->n_copies && !copies) || (src->n_parts && !parts))
+        err = -ENOMEM;
+    for (size_t i = 0; !err && i < src->n_meta; i++) {
+        err = store_arena_strdup(&a, src->meta[i].name, &meta[i].name);
+        if (!err)
+            err = store_arena_strdup(&a, src->meta[i].value, &meta[i].value);
+    }
+    for (size_t i = 0; !err && i < src->n_copies; i++) {
+        copies[i] = src->copies[i];
+        err = store_arena_strdup(&a, src->copies[i].backend, &copies[i].backend);
+        if (!err)
+            err = store_arena_strdup(&a, src->copies[i].backend_key, &copies[i].backend_key);
+    }
+    if (err) {
+        store_arena_free(a);
+        memset(dst, 0, sizeof(*dst));
+        return err;
+    }
+    if (parts)
+        memcpy(parts, src->part_sizes, src->n_parts * sizeof(*parts));
+    dst->meta = meta;
+    dst->copies = copies;
+    dst->part_sizes = parts;
+    dst->mem = a;
+    return 0;
 }
 
 int store_object_commit_if(struct store *s, int64_t intent_id, const struct store_object *obj,

@@ -82,6 +82,25 @@ void store_close(struct store *s);
 /* "sqlite" or "postgres", for logs. */
 const char *store_kind(const struct store *s);
 
+/* --- availability (O7) ----------------------------------------------------------------------------------------
+ *
+ * Every store has a circuit breaker: after `threshold` calls in a row failed for want of the database (-EIO,
+ * -ETIMEDOUT, -ECONNREFUSED, -ECONNRESET), calls fail at once with -EHOSTDOWN for `open_ns`; then one call at a
+ * time goes through as a probe, and the first that succeeds closes the breaker. Callers serve what they can without
+ * the store meanwhile (degraded mode). */
+struct store_breaker_config {
+    unsigned threshold; /* 0 = 3 */
+    int64_t open_ns;    /* 0 = 15 s */
+};
+void store_breaker_set(struct store *s, const struct store_breaker_config *cfg);
+/* false while the breaker is open and no probe is due. */
+bool store_available(struct store *s);
+/* Whether err says the database could not be reached (as opposed to an answer about the request). */
+bool store_err_unavailable(int err);
+/* Fault injection for tests (the debug endpoint): while down, every call fails with -EIO as if the database
+ * could not be reached, and counts toward the breaker. */
+void store_fault_set(struct store *s, bool down);
+
 /* Counters since open, for tests and the debug endpoint. */
 struct store_stats {
     uint64_t requests;     /* calls executed */
@@ -164,6 +183,8 @@ struct store_cond {
  * Errors: -ENOENT. On success *out owns its memory: store_object_free(). */
 int store_object_get(struct store *s, const char *bucket, const char *key, struct store_object *out);
 void store_object_free(struct store_object *obj);
+/* A deep copy of src into *dst, which then owns its memory (store_object_free). 0 or -ENOMEM (dst zeroed). */
+int store_object_clone(const struct store_object *src, struct store_object *dst);
 
 /* Makes obj the current version of (obj->bucket, obj->key), last writer wins. In one transaction: deletes the
  * PUT intent (intent_id > 0; 0 when the copies were not written under an intent, e.g. an import), writes the

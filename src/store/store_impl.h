@@ -173,6 +173,13 @@ struct store {
     pthread_mutex_t wait_lock;
     pthread_cond_t wait_cond;
     atomic_uint_fast64_t requests, transactions, max_batch, list_rows;
+    /* The breaker (store.c): consecutive unavailability failures, open until (monotonic ns, 0: closed), a probe
+     * in flight, and the fault switch. */
+    atomic_uint failures;
+    _Atomic int64_t open_until;
+    atomic_bool probing, fault;
+    unsigned threshold;
+    int64_t open_ns;
 };
 
 int store_base_init(struct store *s, const struct store_ops *ops);

@@ -2352,6 +2352,56 @@ static void test_usage_concurrent(void)
     store_usage_list_free(&l);
 }
 
+/* --- availability ------------------------------------------------------------------------------------------- */
+
+/* The breaker: unavailability failures open it, it fails fast while open, a probe after the open time closes it;
+ * answers about the request (not found) never count. */
+static void test_breaker(void)
+{
+    store_breaker_set(st, &(struct store_breaker_config){.threshold = 2, .open_ns = 300000000});
+    struct store_object o;
+    CHECK_EQ(store_object_get(st, "brk", "none", &o), -ENOENT);
+    CHECK(store_available(st));
+    store_fault_set(st, true);
+    CHECK_EQ(store_object_get(st, "brk", "none", &o), -EIO);
+    CHECK(store_available(st)); /* one failure: still closed */
+    CHECK_EQ(put("brk", "k", "\"e\"", "A", "brk/k"), -EIO);
+    CHECK(!store_available(st));
+    CHECK_EQ(store_object_get(st, "brk", "none", &o), -EHOSTDOWN);
+    store_fault_set(st, false);
+    CHECK_EQ(store_object_get(st, "brk", "none", &o), -EHOSTDOWN); /* open until its time is up */
+    struct timespec pause = {0, 350000000};
+    nanosleep(&pause, NULL);
+    CHECK(store_available(st));
+    CHECK_EQ(put("brk", "k", "\"e\"", "A", "brk/k"), 0); /* the probe succeeds: closed */
+    CHECK_EQ(store_object_get(st, "brk", "k", &o), 0);
+    store_object_free(&o);
+    CHECK(store_available(st));
+    CHECK(store_err_unavailable(-EHOSTDOWN) && !store_err_unavailable(-ENOENT) && !store_err_unavailable(-EINVAL));
+    store_breaker_set(st, NULL);
+}
+
+static void test_object_clone(void)
+{
+    static const struct store_meta meta[] = {{"a", "1"}, {"b", ""}};
+    static const int64_t parts[] = {5, 5};
+    struct store_copy c[] = {{"A", "x/1", 10, 7}, {"B", "x/2", 10, 8}};
+    struct store_object o = mkobj("cl", "k", "\"e\"", c, 2);
+    o.meta = meta;
+    o.n_meta = 2;
+    o.part_sizes = parts;
+    o.n_parts = 2;
+    o.content_type = "text/plain";
+    struct store_object d;
+    CHECK_EQ(store_object_clone(&o, &d), 0);
+    CHECK(d.bucket != o.bucket && strcmp(d.bucket, "cl") == 0 && strcmp(d.etag, "\"e\"") == 0);
+    CHECK(d.n_meta == 2 && strcmp(d.meta[1].name, "b") == 0 && strcmp(d.meta[1].value, "") == 0);
+    CHECK(d.n_copies == 2 && strcmp(d.copies[1].backend_key, "x/2") == 0 && d.copies[1].created_ms == 8);
+    CHECK(d.n_parts == 2 && d.part_sizes[1] == 5 && d.part_sizes != parts);
+    CHECK(d.content_encoding == NULL && strcmp(d.content_type, "text/plain") == 0);
+    store_object_free(&d);
+}
+
 static void contract_suite(void)
 {
     RUN(test_put_get);
@@ -2377,6 +2427,8 @@ static void contract_suite(void)
     RUN(test_backend_usage);
     RUN(test_usage_counters);
     RUN(test_usage_concurrent);
+    RUN(test_breaker);
+    RUN(test_object_clone);
     RUN(test_concurrent_commits);
     RUN(test_concurrent_parts);
     RUN(test_cancelled_caller);
