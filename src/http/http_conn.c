@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "http/http_conn.h"
@@ -177,6 +178,12 @@ ssize_t http_body_read(struct http_conn *c, void *buf, size_t len)
 }
 
 int64_t http_body_taken(const struct http_conn *c) { return c->body_taken; }
+
+int http_conn_peer(const struct http_conn *c, struct sockaddr_storage *out)
+{
+    socklen_t len = sizeof(*out);
+    return getpeername(c->fd, (struct sockaddr *)out, &len) < 0 ? -errno : 0;
+}
 
 bool http_conn_finish_request(struct http_conn *c, size_t limit)
 {

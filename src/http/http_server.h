@@ -9,6 +9,7 @@
 #define S3ORCH_HTTP_SERVER_H
 
 #include <stdatomic.h>
+#include <sys/socket.h>
 
 #include "coro/coro.h"
 #include "util/body.h"
@@ -68,6 +69,8 @@ struct http_server *http_conn_server(const struct http_conn *c);
 ssize_t http_body_read(struct http_conn *c, void *buf, size_t len);
 /* The decoded body length if known up front (Content-Length), else -1. */
 int64_t http_body_length(const struct http_conn *c);
+/* The client's address (the TCP peer). 0 or -errno. */
+int http_conn_peer(const struct http_conn *c, struct sockaddr_storage *out);
 /* Body bytes handed out so far, read or spliced: 0 means the body can still go anywhere (write failover). */
 int64_t http_body_taken(const struct http_conn *c);
 

@@ -129,6 +129,47 @@ static struct s3_route route(const struct http_request *req, const struct s3_req
     return route_object(req, r->query);
 }
 
+static void handle_admitted(struct http_conn *c, struct http_request *req, const struct s3_service *svc,
+                            const struct s3_request *r)
+{
+    const struct config *cfg = svc->cfg;
+
+    struct s3_sigv4_auth auth;
+    struct s3_identity id;
+    uint8_t key[32];
+    char seed[65];
+    struct s3_auth_result ar = s3_auth_verify(cfg, req, (int64_t)time(NULL), &auth, key, seed, &id);
+    if (ar.status) {
+        s3_error_send(c, ar.status, ar.code, ar.message, r->path.p, r->path.n);
+        return;
+    }
+    struct s3_object_auth oa = {.auth = &auth, .signing_key = key, .seed_sig = seed};
+    struct s3_call k = {.c = c, .req = req, .svc = svc, .r = r, .id = &id, .oa = &oa};
+
+    struct s3_route rt = route(req, r);
+    if (rt.access != ROUTE_NONE) {
+        int err = s3_bucket_access(svc, &id, r->bucket, rt.access == ROUTE_WRITE);
+        if (err < 0) {
+            s3_access_fail(&k, err);
+            return;
+        }
+    }
+    if (!rt.op) {
+        bool known = req->method == HTTP_GET || req->method == HTTP_PUT || req->method == HTTP_DELETE ||
+                     req->method == HTTP_POST || req->method == HTTP_HEAD;
+        if (known)
+            s3_error_respond(c, S3_ERR_NOT_IMPLEMENTED, r->path.p, r->path.n);
+        else
+            s3_fail(&k, 405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
+        return;
+    }
+    if (!svc->store || !svc->nbackends) {
+        s3_error_respond(c, S3_ERR_SERVICE_UNAVAILABLE, r->path.p, r->path.n);
+        return;
+    }
+    rt.op(&k);
+}
+
 void s3_handle(struct http_conn *c, struct http_request *req, const struct s3_service *svc)
 {
     const struct config *cfg = svc->cfg;
@@ -139,39 +180,21 @@ void s3_handle(struct http_conn *c, struct http_request *req, const struct s3_se
         s3_addressing_error(c, rerr, r.path);
         return;
     }
-
-    struct s3_sigv4_auth auth;
-    struct s3_identity id;
-    uint8_t key[32];
-    char seed[65];
-    struct s3_auth_result ar = s3_auth_verify(cfg, req, (int64_t)time(NULL), &auth, key, seed, &id);
-    if (ar.status) {
-        s3_error_send(c, ar.status, ar.code, ar.message, r.path.p, r.path.n);
+    /* Admitted before the signature is checked: a flood is turned away at the least cost. */
+    struct sockaddr_storage peer = {0};
+    if (s3_admission_wants_peer(svc->admission))
+        http_conn_peer(c, &peer);
+    bool write = req->method == HTTP_PUT || req->method == HTTP_POST || req->method == HTTP_DELETE;
+    struct s3_ticket ticket;
+    int err = s3_admit(svc->admission, &peer, req, write, &ticket);
+    if (err == -EDQUOT) {
+        s3_error_send(c, 429, "SlowDown", "Please reduce your request rate.", r.path.p, r.path.n);
         return;
     }
-    struct s3_object_auth oa = {.auth = &auth, .signing_key = key, .seed_sig = seed};
-    struct s3_call k = {.c = c, .req = req, .svc = svc, .r = &r, .id = &id, .oa = &oa};
-
-    struct s3_route rt = route(req, &r);
-    if (rt.access != ROUTE_NONE) {
-        int err = s3_bucket_access(svc, &id, r.bucket, rt.access == ROUTE_WRITE);
-        if (err < 0) {
-            s3_access_fail(&k, err);
-            return;
-        }
-    }
-    if (!rt.op) {
-        bool known = req->method == HTTP_GET || req->method == HTTP_PUT || req->method == HTTP_DELETE ||
-                     req->method == HTTP_POST || req->method == HTTP_HEAD;
-        if (known)
-            s3_error_respond(c, S3_ERR_NOT_IMPLEMENTED, r.path.p, r.path.n);
-        else
-            s3_fail(&k, 405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
+    if (err < 0) {
+        s3_error_send(c, 503, "SlowDown", "Please reduce your request rate.", r.path.p, r.path.n);
         return;
     }
-    if (!svc->store || !svc->nbackends) {
-        s3_error_respond(c, S3_ERR_SERVICE_UNAVAILABLE, r.path.p, r.path.n);
-        return;
-    }
-    rt.op(&k);
+    handle_admitted(c, req, svc, &r);
+    s3_ticket_release(&ticket);
 }

@@ -9,6 +9,7 @@
 #include "backend/usage.h"
 #include "config/config.h"
 #include "http/http_server.h"
+#include "s3/s3_admission.h"
 #include "s3/s3_auth.h"
 #include "s3/s3_put_body.h"
 #include "s3/s3_request.h"
@@ -22,6 +23,7 @@ struct s3_service {
     size_t nbackends;
     struct placement *placement; /* where new objects go, and each backend's bytes */
     struct usage *usage;         /* each backend's calls and bytes this month, against its limits */
+    struct s3_admission *admission; /* the request budget and per-client rate limit; NULL admits all */
 };
 
 /* What authentication found that reading a signed body needs. */

@@ -378,11 +378,13 @@ static int storage_open(const struct config *cfg, struct s3_service *svc)
         }
         svc->nbackends++;
     }
-    return placement_open(cfg, svc);
+    err = placement_open(cfg, svc);
+    return err < 0 ? err : s3_admission_create(&svc->admission, &cfg->admission, &cfg->rate_limit);
 }
 
 static void storage_close(struct s3_service *svc)
 {
+    s3_admission_free(svc->admission);
     placement_free(svc->placement);
     if (svc->usage && svc->store) {
         int err;
