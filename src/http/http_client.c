@@ -72,14 +72,15 @@ static ssize_t head_build(struct http_client_exchange *ex, const struct http_cli
     return o.n > o.cap ? -E2BIG : (ssize_t)o.n;
 }
 
-/* Sends every byte of iov[0..cnt), which it consumes. */
+/* Sends every byte of iov[0..cnt), which it consumes. A server that went away is -ECONNRESET: -EPIPE is what a
+ * body source says when it runs short, and the two call for different answers. */
 static int send_vec(int fd, struct iovec *iov, int cnt, int64_t deadline)
 {
     while (cnt > 0) {
         struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)cnt};
-        ssize_t n = coro_sendmsg(fd, &m, 0, deadline);
+        ssize_t n = coro_sendmsg(fd, &m, MSG_NOSIGNAL, deadline);
         if (n <= 0)
-            return n < 0 ? (int)n : -EPIPE;
+            return n == 0 || n == -EPIPE ? -ECONNRESET : (int)n;
         while (cnt > 0 && (size_t)n >= iov->iov_len) {
             n -= (ssize_t)iov->iov_len;
             iov++;

@@ -16,6 +16,7 @@
 #include "s3/s3_degraded.h"
 #include "s3/s3_error.h"
 #include "s3/s3_location_cache.h"
+#include "util/body_record.h"
 #include "s3/s3_object.h"
 #include "s3/s3_object_meta.h"
 #include "s3/s3_put_body.h"
@@ -259,12 +260,9 @@ static int put_to_backend(const struct s3_call *k, struct s3_put_body *body, int
     return err;
 }
 
-/* Whether a failed attempt may go to another backend: the backend failed (not the client's body), and no byte of
- * the body has moved yet, so it can still go anywhere. */
-static bool put_may_fail_over(const struct s3_call *k, const struct s3_put_body *body, int err)
+/* Whether a backend's failure is the backend's (not an answer about the body): another may do better. */
+static bool put_may_fail_over_kept(int err)
 {
-    if (body->fail.status || http_body_taken(k->c) > 0)
-        return false;
     switch (err) {
     case -EIO:
     case -EPROTO:
@@ -280,6 +278,13 @@ static bool put_may_fail_over(const struct s3_call *k, const struct s3_put_body 
     default:
         return false;
     }
+}
+
+/* Whether a failed attempt may go to another backend: the backend failed (not the client's body), and no byte of
+ * the body has moved yet, so it can still go anywhere. */
+static bool put_may_fail_over(const struct s3_call *k, const struct s3_put_body *body, int err)
+{
+    return !body->fail.status && http_body_taken(k->c) == 0 && put_may_fail_over_kept(err);
 }
 
 void s3_put_respond_error(const struct s3_call *k, const struct s3_put_body *body, int err)
@@ -304,6 +309,9 @@ void s3_op_put_object(const struct s3_call *k)
     char bkey[S3_BKEY_MAX], etag[40], if_match[80] = "";
     struct store_cond cond = {0};
     struct placement_slot slot = {0};
+    struct body_record rec = {0};
+    struct body_replay replay;
+    bool replaying = false;
     if (!body) {
         s3_fail(k, 500, "InternalError", "We encountered an internal error. Please try again.");
         return;
@@ -328,12 +336,16 @@ void s3_op_put_object(const struct s3_call *k)
     }
 
     /* The backend is chosen, and its space reserved, before a byte of the body is read. A backend that fails before
-     * the body started moving is left for the next one with room (write failover). */
+     * the body started moving is left for the next one with room (write failover); so is one that fails part-way
+     * through a body small enough to keep (write_failover.buffer_limit), which is then sent again from memory. A
+     * kept body is read by s3orch, not spliced: with one backend there is nowhere to fail over to, so none is kept. */
     struct backend *be = NULL;
     char fwd_etag[BACKEND_ETAG_MAX], ck_b64[S3_CHECKSUM_MAX_BASE64] = "";
     struct forward fwd;
     bool forwarded = false;
     int err = 0;
+    bool keep = size > 0 && size <= k->svc->cfg->write_failover.buffer_limit && k->svc->nbackends > 1 &&
+                body_record_init(&rec, &body->src, (size_t)size) == 0;
     for (uint64_t tried = 0;;) {
         int room = placement_reserve(k->svc->placement, size, tried, &slot);
         if (room < 0) {
@@ -353,16 +365,30 @@ void s3_op_put_object(const struct s3_call *k)
             s3_respond_store_error(k, err);
             goto out;
         }
-        err = put_to_backend(k, body, size, be, bkey, &fwd, fwd_etag, &forwarded);
+        if (replaying)
+            err = backend_put(be, bkey, &replay.src, size);
+        else if (keep)
+            err = backend_put(be, bkey, &rec.src, size);
+        else
+            err = put_to_backend(k, body, size, be, bkey, &fwd, fwd_etag, &forwarded);
         if (err == 0)
             break;
         store_intent_drop(k->svc->store, intent, NULL, NULL);
-        if (!put_may_fail_over(k, body, err)) {
+        if (keep && !replaying && !body->fail.status && put_may_fail_over_kept(err) &&
+            body_record_finish(&rec) == 0) {
+            body_replay_init(&replay, &rec); /* the whole body is here, read and checked: send it again */
+            replaying = true;
+        } else if (!replaying && !put_may_fail_over(k, body, err)) {
+            s3_put_respond_error(k, body, err);
+            goto out;
+        } else if (replaying && !put_may_fail_over_kept(err)) {
             s3_put_respond_error(k, body, err);
             goto out;
         }
-        log_warn("PUT %s/%s: backend %s failed before the body moved (%s): trying another", k->r->bucket,
-                 k->r->key, be->name, strerror(-err));
+        if (replaying)
+            body_replay_init(&replay, &rec);
+        log_warn("PUT %s/%s: backend %s failed (%s): trying another", k->r->bucket, k->r->key, be->name,
+                 strerror(-err));
         tried |= 1ull << slot.index;
         placement_release(k->svc->placement, &slot);
     }
@@ -393,6 +419,7 @@ void s3_op_put_object(const struct s3_call *k)
     placement_commit(k->svc->placement, &slot, size);
 out:
     placement_release(k->svc->placement, &slot);
+    body_record_free(&rec);
     s3_object_meta_free(&meta);
     free(body);
 }

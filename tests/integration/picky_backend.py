@@ -2,7 +2,8 @@
   - refuse the newer SDKs' headers (x-amz-checksum-*, x-amz-trailer, x-amz-sdk-checksum-algorithm, aws-chunked
     framing) with 400 InvalidArgument, as older S3 implementations do;
   - check the checksum trailer of an unsigned aws-chunked body (moto decodes the framing but checks nothing), and
-    answer 400 BadDigest when it does not match, as AWS does.
+    answer 400 BadDigest when it does not match, as AWS does;
+  - drop the connection in the middle of a PUT's body (cut_puts), as a backend that crashes mid-write does.
 Every request is recorded (method, path, lower-cased headers, body length) so a test can see what s3orch sent.
 
 The proxy runs on a thread of the test process, on 127.0.0.1, HTTP/1.1 with keep-alive; it reads each request body
@@ -11,6 +12,7 @@ whole (test objects are small) and passes the request on to moto unchanged (moto
 import base64
 import http.client
 import http.server
+import socket
 import threading
 import zlib
 from collections import namedtuple
@@ -64,11 +66,12 @@ class PickyBackend:
 
     ca_file = None
 
-    def __init__(self, moto, refuse_sdk_headers=False, check_trailer=False):
+    def __init__(self, moto, refuse_sdk_headers=False, check_trailer=False, cut_puts=False):
         self.moto = moto
         self.bucket = moto.bucket
         self.refuse_sdk_headers = refuse_sdk_headers
         self.check_trailer = check_trailer
+        self.cut_puts = cut_puts
         self.requests = []
         self._server = None
 
@@ -118,6 +121,12 @@ class PickyBackend:
 
             def _handle(self):
                 n = int(self.headers.get("Content-Length", 0) or 0)
+                if picky.cut_puts and self.command == "PUT" and n > 1:
+                    self.rfile.read(n // 2)
+                    picky.requests.append(Recorded(self.command, self.path, dict(self.headers.items()), n // 2))
+                    self.connection.shutdown(socket.SHUT_RDWR)  # gone mid-body, no answer
+                    self.close_connection = True
+                    return
                 body = self.rfile.read(n) if n else b""
                 picky.requests.append(Recorded(self.command, self.path, {k.lower(): v for k, v in
                                                                          self.headers.items()}, len(body)))

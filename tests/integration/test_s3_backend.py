@@ -737,3 +737,24 @@ def test_client_gone_mid_upload_leaves_nothing_on_the_backend(orch, moto_server)
 def stats_backends(e):
     with _NO_PROXY.open(e.url + "/_debug/stats", timeout=scaled(10)) as r:
         return {k: v["used_bytes"] for k, v in json.loads(r.read())["backends"].items()}
+
+
+def test_write_fails_over_mid_body_when_the_body_is_kept(orch, picky, moto_server):
+    """A backend that drops the connection half-way through a PUT's body: a body within write_failover.buffer_limit
+    is sent again, whole, to the next backend; a larger one fails cleanly and leaves nothing."""
+    cut = picky(cut_puts=True)
+    [m2] = moto_server(1)
+    e = orch([cut, m2], extra="routing_strategy: pack\nwrite_failover: { buffer_limit: 2MiB }\n"
+             "backend_circuit_breaker: { enabled: true, failure_threshold: 100, open_timeout: 5m }\n")
+    s3 = e.client()
+    data = os.urandom(MIB + 5)
+    s3.put_object(Bucket=BUCKET, Key="mid/kept", Body=data)
+    assert cut.puts(), "the first backend was not tried"
+    assert find_backend_objects([m2], BUCKET, "mid/kept")
+    assert s3.get_object(Bucket=BUCKET, Key="mid/kept")["Body"].read() == data
+
+    big = os.urandom(3 * MIB)
+    code, status = error_of(lambda: s3.put_object(Bucket=BUCKET, Key="mid/big", Body=big))
+    assert status == 503, (code, status)
+    assert error_of(lambda: s3.head_object(Bucket=BUCKET, Key="mid/big")) == ("404", 404)
+    assert not find_backend_objects([m2], BUCKET, "mid/big")
