@@ -1,5 +1,7 @@
 #include "backend/usage.h"
 
+#include "coro/coro.h"
+
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@ struct usage_counts {
 };
 
 struct usage_entry {
+    _Atomic int64_t latency_ns; /* moving average; 0: none measured yet */
     char name[64];
     struct usage_limits lim;
     struct usage_counts base;    /* the month's totals as the store last said */
@@ -53,6 +56,24 @@ static struct usage_counts *slot_counts(struct usage *u)
         return c;
     }
     return fresh;
+}
+
+enum { LATENCY_BODY_MAX = 64 * 1024 }; /* calls moving more than this say more about bandwidth than latency */
+
+/* Folds one call's time into the average, a new sample weighing an eighth. Threads race on it harmlessly: a lost
+ * update is one sample fewer. */
+static void latency_note(struct usage *u, size_t i, int64_t started, int64_t bytes)
+{
+    if (bytes > LATENCY_BODY_MAX)
+        return;
+    int64_t took = coro_now() - started, avg = atomic_load_explicit(&u->e[i].latency_ns, memory_order_relaxed);
+    atomic_store_explicit(&u->e[i].latency_ns, avg ? avg + (took - avg) / 8 : (took > 0 ? took : 1),
+                          memory_order_relaxed);
+}
+
+int64_t usage_latency_ns(const struct usage *u, size_t i)
+{
+    return u && i < u->n ? atomic_load_explicit(&((struct usage *)u)->e[i].latency_ns, memory_order_relaxed) : 0;
 }
 
 static void count(struct usage *u, size_t i, int64_t egress, int64_t ingress)
@@ -237,8 +258,11 @@ static struct usage_wrap *wrap_of(struct backend *b) { return (struct usage_wrap
 static int uw_put(struct backend *b, const char *bkey, struct body_source *src, int64_t size)
 {
     struct usage_wrap *w = wrap_of(b);
+    int64_t t0 = coro_now();
     int err = backend_put(w->inner, bkey, src, size);
     count(w->u, w->i, 0, err == 0 ? size : 0);
+    if (err == 0)
+        latency_note(w->u, w->i, t0, size);
     return err;
 }
 
@@ -246,17 +270,23 @@ static int uw_put_verified(struct backend *b, const char *bkey, struct body_sour
                            const struct backend_put_claims *claims, char etag[BACKEND_ETAG_MAX])
 {
     struct usage_wrap *w = wrap_of(b);
+    int64_t t0 = coro_now();
     int err = backend_put_verified(w->inner, bkey, src, size, claims, etag);
     if (err != -ENOTSUP) /* refused before anything went out */
         count(w->u, w->i, 0, err == 0 ? size : 0);
+    if (err == 0)
+        latency_note(w->u, w->i, t0, size);
     return err;
 }
 
 static int uw_get(struct backend *b, const char *bkey, int64_t off, int64_t len, struct body_sink *sink)
 {
     struct usage_wrap *w = wrap_of(b);
+    int64_t t0 = coro_now();
     int err = backend_get(w->inner, bkey, off, len, sink);
     count(w->u, w->i, err == 0 ? len : 0, 0);
+    if (err == 0)
+        latency_note(w->u, w->i, t0, len);
     return err;
 }
 
@@ -264,7 +294,11 @@ static int uw_head(struct backend *b, const char *bkey, struct backend_object_in
 {
     struct usage_wrap *w = wrap_of(b);
     count(w->u, w->i, 0, 0);
-    return backend_head(w->inner, bkey, out);
+    int64_t t0 = coro_now();
+    int err = backend_head(w->inner, bkey, out);
+    if (err == 0 || err == -ENOENT)
+        latency_note(w->u, w->i, t0, 0);
+    return err;
 }
 
 static int uw_del(struct backend *b, const char *bkey)

@@ -39,6 +39,9 @@ int backend_usage_wrap(struct backend **out, struct backend *inner, struct usage
 bool usage_allows_write(const struct usage *u, size_t i, int64_t bytes);
 /* Whether backend i may take one more call reading `bytes` (no API-call or egress limit reached). */
 bool usage_allows_read(const struct usage *u, size_t i, int64_t bytes);
+/* Backend i's latency as this instance sees it: a moving average over its calls that carry little or no body (so
+ * the time is the backend's, not the transfer's), in ns; 0 before the first such call. Reads try the faster copy. */
+int64_t usage_latency_ns(const struct usage *u, size_t i);
 /* The month's use of backend i so far, this instance's unflushed counts included. */
 struct store_usage usage_get(const struct usage *u, size_t i);
 

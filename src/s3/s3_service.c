@@ -100,17 +100,31 @@ size_t s3_copies_in_order(const struct s3_service *svc, const struct store_objec
 {
     size_t n = 0;
     *over = 0;
-    for (int pass = 0; pass < 2; pass++)
+    int64_t latency[STORE_COPIES_MAX];
+    for (int pass = 0; pass < 2; pass++) {
+        size_t first = n;
         for (size_t i = 0; i < o->n_copies && i < STORE_COPIES_MAX; i++) {
             long b = backend_index(svc, o->copies[i].backend);
             bool up = b >= 0 && backend_available(svc->backends[b]);
             if (up != (pass == 0))
                 continue;
-            if (b >= 0 && !usage_allows_read(svc->usage, (size_t)b, len))
+            if (b >= 0 && !usage_allows_read(svc->usage, (size_t)b, len)) {
                 (*over)++;
-            else
-                order[n++] = &o->copies[i];
+                continue;
+            }
+            /* Within the group, the lowest measured latency first (insertion keeps commit order for ties). */
+            int64_t l = b >= 0 ? usage_latency_ns(svc->usage, (size_t)b) : 0;
+            size_t at = n;
+            while (at > first && latency[at - 1] > l) {
+                order[at] = order[at - 1];
+                latency[at] = latency[at - 1];
+                at--;
+            }
+            order[at] = &o->copies[i];
+            latency[at] = l;
+            n++;
         }
+    }
     return n;
 }
 

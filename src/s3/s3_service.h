@@ -47,7 +47,8 @@ enum { S3_BKEY_MAX = S3_BUCKET_MAX + S3_KEY_MAX + 32 };
 
 struct backend *s3_backend_named(const struct s3_service *svc, const char *name);
 /* An object's copies in the order a read of `len` bytes tries them: those on backends whose breaker is closed
- * first, each group in commit order; copies on backends at a monthly limit are left out (counted in *over).
+ * first, each group by measured latency (usage_latency_ns, unmeasured first), then commit order; copies on
+ * backends at a monthly limit are left out (counted in *over).
  * Returns how many went into order. */
 size_t s3_copies_in_order(const struct s3_service *svc, const struct store_object *o, int64_t len,
                           const struct store_copy *order[STORE_COPIES_MAX], size_t *over);

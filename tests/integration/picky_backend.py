@@ -3,7 +3,8 @@
     framing) with 400 InvalidArgument, as older S3 implementations do;
   - check the checksum trailer of an unsigned aws-chunked body (moto decodes the framing but checks nothing), and
     answer 400 BadDigest when it does not match, as AWS does;
-  - drop the connection in the middle of a PUT's body (cut_puts), as a backend that crashes mid-write does.
+  - drop the connection in the middle of a PUT's body (cut_puts), as a backend that crashes mid-write does;
+  - answer every request `delay` seconds late, as a far-away backend does.
 Every request is recorded (method, path, lower-cased headers, body length) so a test can see what s3orch sent.
 
 The proxy runs on a thread of the test process, on 127.0.0.1, HTTP/1.1 with keep-alive; it reads each request body
@@ -14,6 +15,7 @@ import http.client
 import http.server
 import socket
 import threading
+import time
 import zlib
 from collections import namedtuple
 
@@ -66,12 +68,13 @@ class PickyBackend:
 
     ca_file = None
 
-    def __init__(self, moto, refuse_sdk_headers=False, check_trailer=False, cut_puts=False):
+    def __init__(self, moto, refuse_sdk_headers=False, check_trailer=False, cut_puts=False, delay=0.0):
         self.moto = moto
         self.bucket = moto.bucket
         self.refuse_sdk_headers = refuse_sdk_headers
         self.check_trailer = check_trailer
         self.cut_puts = cut_puts
+        self.delay = delay
         self.requests = []
         self._server = None
 
@@ -130,6 +133,8 @@ class PickyBackend:
                 body = self.rfile.read(n) if n else b""
                 picky.requests.append(Recorded(self.command, self.path, {k.lower(): v for k, v in
                                                                          self.headers.items()}, len(body)))
+                if picky.delay:
+                    time.sleep(picky.delay)
                 refused = self._check(body)
                 if refused:
                     self._error(*refused)

@@ -758,3 +758,16 @@ def test_write_fails_over_mid_body_when_the_body_is_kept(orch, picky, moto_serve
     assert status == 503, (code, status)
     assert error_of(lambda: s3.head_object(Bucket=BUCKET, Key="mid/big")) == ("404", 404)
     assert not find_backend_objects([m2], BUCKET, "mid/big")
+
+
+def test_reads_prefer_the_faster_copy(orch, picky, moto_server):
+    """Two copies (sync replication): reads go to the backend that answers faster, measured as s3orch works."""
+    slow = picky(delay=0.15)
+    [fast] = moto_server(1)
+    e = orch([slow, fast], extra="replication: { factor: 2, mode: sync }\n")
+    s3 = e.client()
+    s3.put_object(Bucket=BUCKET, Key="lat/x", Body=b"both")
+    before = len(slow.requests)
+    for _ in range(6):
+        assert s3.get_object(Bucket=BUCKET, Key="lat/x")["Body"].read() == b"both"
+    assert [r.method for r in slow.requests[before:]] == [], "a read went to the slower copy"

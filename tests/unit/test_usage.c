@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend/usage.h"
@@ -32,10 +33,18 @@ static int ok_del(struct backend *b, const char *k)
     (void)b, (void)k;
     return 0;
 }
+static int slow_get(struct backend *b, const char *k, int64_t o, int64_t l, struct body_sink *s)
+{
+    (void)b, (void)k, (void)o, (void)l, (void)s;
+    struct timespec t = {0, 3000000};
+    nanosleep(&t, NULL);
+    return 0;
+}
 static void no_free(struct backend *b) { (void)b; }
 
 static const struct backend_ops ok_ops = {.put = ok_put, .get = ok_get, .del = ok_del, .free = no_free};
 static const struct backend_ops failing_ops = {.put = ok_put, .get = fail_get, .del = ok_del, .free = no_free};
+static const struct backend_ops slow_ops = {.put = ok_put, .get = slow_get, .del = ok_del, .free = no_free};
 
 /* 2031-01-14 and 2031-02-14, noon UTC, in ms. */
 #define JAN 1926158400000LL
@@ -160,6 +169,28 @@ static void test_threads_and_flushes(void)
     usage_free(other);
 }
 
+/* Latency is an average of calls with small bodies; large transfers do not count. */
+static void test_latency(void)
+{
+    struct usage_limits lim[2] = {{0}, {0}};
+    struct backend *w0, *w1;
+    struct usage *u = make(lim, &w0, &w1, &slow_ops);
+    CHECK_EQ(usage_latency_ns(u, 0), 0);
+    for (int i = 0; i < 4; i++) {
+        CHECK_EQ(backend_get(w0, "k", 0, 100, NULL), 0);
+        CHECK_EQ(backend_get(w1, "k", 0, 100, NULL), 0);
+    }
+    CHECK(usage_latency_ns(u, 1) >= 3000000);
+    CHECK(usage_latency_ns(u, 0) > 0 && usage_latency_ns(u, 0) < usage_latency_ns(u, 1));
+    int64_t before = usage_latency_ns(u, 0);
+    CHECK_EQ(backend_get(w0, "k", 0, 10 << 20, NULL), 0); /* a 10 MiB read says nothing about latency */
+    CHECK_EQ(usage_latency_ns(u, 0), before);
+    CHECK_EQ(usage_latency_ns(NULL, 0), 0);
+    backend_free(w0);
+    backend_free(w1);
+    usage_free(u);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/s3orch-usage-XXXXXX", path[64];
@@ -171,6 +202,7 @@ int main(void)
     RUN(test_counts_and_limits);
     RUN(test_failed_reads_count_a_call_not_bytes);
     RUN(test_threads_and_flushes);
+    RUN(test_latency);
     store_close(st);
     char cmd[96];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
