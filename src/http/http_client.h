@@ -87,7 +87,9 @@ int http_client_request(const struct http_endpoint *ep, const struct http_client
 const char *http_client_header(const struct http_client_exchange *ex, const char *name);
 /* Up to len bytes of the response body; 0 at its end; -ECONNRESET when it ends short, -EPROTO bad chunked framing. */
 ssize_t http_client_body_read(struct http_client_exchange *ex, void *buf, size_t len);
-/* The whole (rest of the) body into sink, spliced when sink->splice_fd >= 0 and the body has a Content-Length. */
+/* The whole (rest of the) body into sink, spliced when sink->splice_fd >= 0 and the body has a Content-Length
+ * too large to fit behind the response head in ex->head; a body that fits goes to the sink in one write, which
+ * skips the sink's start (body.h). */
 int http_client_body_to_sink(struct http_client_exchange *ex, struct body_sink *sink);
 /* Reads and drops the rest of a small body (at most limit bytes; more closes the connection instead). */
 int http_client_body_discard(struct http_client_exchange *ex, size_t limit);

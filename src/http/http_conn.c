@@ -433,6 +433,17 @@ static void conn_sink_spliced(struct body_sink *sink, size_t n)
     body_stats_add(BODY_GET_SPLICE, n);
 }
 
+ssize_t http_body_sink_start_with(struct http_body_sink *s, struct http_resp *r, int64_t content_length,
+                                  const void *buf, size_t len)
+{
+    http_body_sink_init(s, s->conn);
+    int err = http_respond_partial(s->conn, r, content_length, buf, len);
+    if (err < 0)
+        return err;
+    body_stats_add(BODY_GET_COPY, s->conn->is_head ? 0 : (uint64_t)len);
+    return (ssize_t)len;
+}
+
 void http_body_sink_init(struct http_body_sink *s, struct http_conn *c)
 {
     s->sink = (struct body_sink){

@@ -107,6 +107,11 @@ ssize_t http_send_body(struct http_conn *c, const void *buf, size_t len);
 /* Head and the first `len` bytes of a body of content_length bytes, in one send. */
 int http_respond_partial(struct http_conn *c, struct http_resp *r, int64_t content_length, const void *body,
                          size_t len);
+/* For a sink that sends its head only once the body comes (s->conn set): does http_body_sink_init() and sends
+ * the head with the body's first len bytes in one send, which for a small body is the whole response in one
+ * segment. Returns len or -errno. */
+ssize_t http_body_sink_start_with(struct http_body_sink *s, struct http_resp *r, int64_t content_length,
+                                  const void *buf, size_t len);
 /* Head and whole body in one go. */
 int http_respond(struct http_conn *c, struct http_resp *r, const void *body, size_t len);
 /* A plain-text response in one go. */

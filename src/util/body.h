@@ -27,7 +27,8 @@ struct body_sink {
     int64_t deadline_step; /* ns allowed per splice/write step (stall bound), 0 = none */
     /* Optional: a mover calls it (body_sink_start) once, before the first byte goes in by write or splice. A sink
      * with a response head to send sends it here, so a source that fails before its first byte can still be
-     * answered with a clean error. 0 or -errno. */
+     * answered with a clean error. 0 or -errno. A mover holding the whole body may skip it and make one write
+     * instead: a sink with a start then starts on that write, and may send its head with those bytes. */
     int (*start)(struct body_sink *sink);
 };
 

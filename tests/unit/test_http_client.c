@@ -222,7 +222,13 @@ static bool server_answer(struct sconn *c, const char *target)
             send_pattern(fd, 50);
         return false;
     }
-    if (strcmp(target, "/half") == 0) {
+    if (strcmp(target, "/half") == 0) { /* more than fits behind the head: the splice path */
+        if (send_str(fd, "HTTP/1.1 200 OK\r\nContent-Length: 40000\r\n\r\n") == 0)
+            send_pattern(fd, 20000);
+        wait_eof(fd);
+        return false;
+    }
+    if (strcmp(target, "/half-small") == 0) { /* fits behind the head: received whole before the sink */
         if (send_str(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n") == 0)
             send_pattern(fd, 1000);
         wait_eof(fd);
@@ -705,6 +711,8 @@ static void sink_splice_client(void)
     sink_through("/len?n=3000017", 3000017, true, true);
     sink_through("/chunked?n=1000000", 1000000, false, false); /* chunked: framing must be read, so copied */
     sink_through("/len?n=0", 0, false, false);
+    /* Small enough to fit behind the response head: one write, however the sink could take a splice. */
+    sink_through("/len?n=4096", 4096, true, false);
     CHECK_EQ(srv.accepts, 1);
 }
 
@@ -935,7 +943,17 @@ static void body_stall_client(void)
     CHECK_EQ(http_client_request(&srv.ep, &req, ex, t0 + CORO_SEC(5)), 0);
     CHECK_EQ(http_client_body_to_sink(ex, &t.sink), -ETIMEDOUT);
     CHECK(coro_now() - t0 < CORO_SEC(2));
-    CHECK_EQ(t.written + t.spliced, 1000);
+    CHECK_EQ(t.written + t.spliced, 20000);
+    http_client_done(ex);
+
+    /* A small body waits whole under the same step bound, and nothing of it reaches the sink. */
+    t.written = t.spliced = 0;
+    struct http_client_request small = {.method = "GET", .target = "/half-small", .content_length = -1};
+    t0 = coro_now();
+    CHECK_EQ(http_client_request(&srv.ep, &small, ex, t0 + CORO_SEC(5)), 0);
+    CHECK_EQ(http_client_body_to_sink(ex, &t.sink), -ETIMEDOUT);
+    CHECK(coro_now() - t0 < CORO_SEC(2));
+    CHECK_EQ(t.written + t.spliced, 0);
     http_client_done(ex);
 
     t0 = coro_now();
