@@ -1,8 +1,10 @@
 /* An HTTP/1.1 client on the coroutine runtime, for talking to S3 backends over http://.
  *
  * Connections are kept alive and pooled per ring thread per endpoint (no locks: a pool belongs to the thread that
- * made it). A request body comes from a body_source, spliced socket → pipe → socket when the source can splice; a
- * response body goes to a body_sink, spliced when the sink has a splice_fd. Nothing holds a whole body.
+ * made it). A request body comes from a body_source, spliced socket → pipe → socket when the source can splice
+ * (unless it came whole with the client's request head: then it goes out with this request's head in one send); a
+ * response body goes to a body_sink, spliced when the sink has a splice_fd (unless it fits behind the response head:
+ * then it is received whole and written once). Nothing holds a whole body.
  *
  * Use: http_client_request() sends the request and reads the response head; then the caller reads the body
  * (http_client_body_read, or http_client_body_to_sink) and ends with http_client_done(), which returns the

@@ -408,14 +408,22 @@ static ssize_t conn_source_splice(struct body_source *src, int fd, size_t len)
     return http_body_splice(((struct http_body_source *)src)->conn, fd, len);
 }
 
+/* The Content-Length body bytes that came in with the head and wait in the connection's buffer. */
+static size_t conn_source_buffered(struct body_source *src)
+{
+    const struct http_conn *c = ((struct http_body_source *)src)->conn;
+    size_t avail = c->len - c->pos;
+    return c->body_chunked ? 0 : (avail < (uint64_t)c->body_left ? avail : (size_t)c->body_left);
+}
+
 void http_body_source_init(struct http_body_source *s, struct http_conn *c)
 {
     /* A body framed by Content-Length can be moved without being read; a chunked one must be decoded. */
+    bool splice = !c->body_chunked && !c->srv->shared->cfg.copy_bodies;
     s->src = (struct body_source){.read = conn_source_read,
-                                  .splice = c->body_chunked || c->srv->shared->cfg.copy_bodies
-                                                ? NULL
-                                                : conn_source_splice,
-                                  .length = c->body_length};
+                                  .splice = splice ? conn_source_splice : NULL,
+                                  .length = c->body_length,
+                                  .buffered = splice ? conn_source_buffered : NULL};
     s->conn = c;
 }
 

@@ -16,6 +16,10 @@ struct body_source {
      * does. A mover uses either read or splice for one body, never both. */
     ssize_t (*splice)(struct body_source *src, int fd, size_t len);
     int64_t length; /* decoded length if known, else -1 */
+    /* Optional, with splice: how many body bytes the source already holds in user space (they came in with the
+     * request head). A mover may read a body that is all there instead of splicing it, and send it with what
+     * goes before it in one write. */
+    size_t (*buffered)(struct body_source *src);
 };
 
 struct body_sink {

@@ -855,6 +855,34 @@ static void put_splice_client(void)
 
 static void test_put_splice_source(void) { with_server(put_splice_client); }
 
+static size_t tsrc_buffered(struct body_source *src)
+{
+    struct test_source *s = (struct test_source *)src;
+    return s->stop_at - s->off;
+}
+
+static ssize_t tsrc_splice_never(struct body_source *src, int fd, size_t len)
+{
+    (void)src, (void)fd, (void)len;
+    CHECK(!"splice called on a body the source holds whole");
+    return -EIO;
+}
+
+/* A source that could splice but holds the whole (small) body in memory is read, and the body goes with the head. */
+static void put_buffered_client(void)
+{
+    struct http_client_exchange *ex = malloc(sizeof(*ex));
+    struct test_source s = {.src = {.read = tsrc_read, .splice = tsrc_splice_never, .buffered = tsrc_buffered},
+                            .stop_at = 4096};
+    CHECK_EQ(put(&s, 4096, ex), 0);
+    put_expect(ex, 4096);
+    CHECK_EQ(s.off, 4096);
+    CHECK_EQ(srv.accepts, 1);
+    free(ex);
+}
+
+static void test_put_buffered_source(void) { with_server(put_buffered_client); }
+
 /* A source that ends short or fails: the request fails with -EPIPE or the source's error, the connection closes
  * (the server sees a short body), and nothing is retried. */
 static void put_short_client(void)
@@ -1211,6 +1239,7 @@ int main(void)
     RUN(test_sink_copy);
     RUN(test_put_read_source);
     RUN(test_put_splice_source);
+    RUN(test_put_buffered_source);
     RUN(test_put_short_source);
     RUN(test_malformed);
     RUN(test_stall_timeout);
