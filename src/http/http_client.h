@@ -33,7 +33,7 @@ struct http_endpoint {
     socklen_t addrlen;
     char host[300];      /* the Host header: "name" or "name:port" when the port is not 80 */
     unsigned id;         /* index of this endpoint's pool in each thread's pool table */
-    unsigned max_idle;   /* idle connections kept per thread; 0 = 16 */
+    unsigned max_idle;   /* idle connections kept per thread; 0 = 64 */
     int64_t idle_ns;     /* an idle connection older than this is closed, not reused; 0 = 30 s */
     int64_t connect_ns;  /* connect timeout; 0 = 5 s */
 };
