@@ -465,8 +465,15 @@ static int sqlite_pragma(sqlite3 *db, const char *path, const char *sql, const c
     return err;
 }
 
+/* SQLite's memory statistics take a global mutex on every allocation, and a statement allocates several times:
+ * nothing here reads them. Settable only before SQLite initialises; later (another store was opened first) the
+ * call fails harmlessly and changes nothing. */
+static void sqlite_global_setup(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
 static int sqlite_configure(struct store_sqlite *ss, const struct store_sqlite_config *cfg)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sqlite_global_setup);
     int rc = sqlite3_open_v2(cfg->path, &ss->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              NULL);
     if (rc != SQLITE_OK) {
