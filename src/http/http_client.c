@@ -119,14 +119,15 @@ static int body_end_check(struct body_source *src)
 /* The first body bytes go out with the head, in one segment when the body is small. */
 static int body_copy(struct http_client_exchange *ex, struct body_source *src, int64_t left, size_t head_len)
 {
-    char *buf = malloc(BODY_CHUNK);
+    size_t cap = left < BODY_CHUNK ? (size_t)left : BODY_CHUNK;
+    char *buf = malloc(cap);
     if (!buf)
         return -ENOMEM;
     struct iovec iov[2] = {{ex->head, head_len}, {buf, 0}};
     struct iovec *first = &iov[0];
     int err = 0;
     while (left > 0) {
-        ssize_t n = src->read(src, buf, left < BODY_CHUNK ? (size_t)left : BODY_CHUNK);
+        ssize_t n = src->read(src, buf, left < (int64_t)cap ? (size_t)left : cap);
         if (n <= 0) {
             err = n < 0 ? (int)n : -EPIPE;
             break;
@@ -144,6 +145,13 @@ static int body_copy(struct http_client_exchange *ex, struct body_source *src, i
     return err;
 }
 
+/* Whether the whole body already sits in the source's memory: it then goes out with the head in one send, where a
+ * splice would only add a send (and a segment) of its own. */
+static bool body_in_memory(struct body_source *src, int64_t len)
+{
+    return src->buffered && len <= BODY_CHUNK && (int64_t)src->buffered(src) >= len;
+}
+
 /* *body_started: bytes of the body were taken from its source, so the request cannot be sent again. */
 static int request_send(struct http_client_exchange *ex, const struct http_client_request *req, size_t head_len,
                         bool *body_started)
@@ -152,7 +160,7 @@ static int request_send(struct http_client_exchange *ex, const struct http_clien
     if (req->content_length <= 0)
         return send_vec(ex->conn->fd, &head, 1, ex->deadline);
     *body_started = true;
-    if (!req->body->splice)
+    if (!req->body->splice || body_in_memory(req->body, req->content_length))
         return body_copy(ex, req->body, req->content_length, head_len);
     int err = send_vec(ex->conn->fd, &head, 1, ex->deadline);
     return err < 0 ? err : body_splice(ex, req->body, req->content_length);

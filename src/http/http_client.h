@@ -1,8 +1,10 @@
 /* An HTTP/1.1 client on the coroutine runtime, for talking to S3 backends over http://.
  *
  * Connections are kept alive and pooled per ring thread per endpoint (no locks: a pool belongs to the thread that
- * made it). A request body comes from a body_source, spliced socket → pipe → socket when the source can splice; a
- * response body goes to a body_sink, spliced when the sink has a splice_fd. Nothing holds a whole body.
+ * made it). A request body comes from a body_source, spliced socket → pipe → socket when the source can splice
+ * (unless it came whole with the client's request head: then it goes out with this request's head in one send); a
+ * response body goes to a body_sink, spliced when the sink has a splice_fd (unless it fits behind the response head:
+ * then it is received whole and written once). Nothing holds a whole body.
  *
  * Use: http_client_request() sends the request and reads the response head; then the caller reads the body
  * (http_client_body_read, or http_client_body_to_sink) and ends with http_client_done(), which returns the
@@ -31,7 +33,7 @@ struct http_endpoint {
     socklen_t addrlen;
     char host[300];      /* the Host header: "name" or "name:port" when the port is not 80 */
     unsigned id;         /* index of this endpoint's pool in each thread's pool table */
-    unsigned max_idle;   /* idle connections kept per thread; 0 = 16 */
+    unsigned max_idle;   /* idle connections kept per thread; 0 = 64 */
     int64_t idle_ns;     /* an idle connection older than this is closed, not reused; 0 = 30 s */
     int64_t connect_ns;  /* connect timeout; 0 = 5 s */
 };
@@ -87,7 +89,9 @@ int http_client_request(const struct http_endpoint *ep, const struct http_client
 const char *http_client_header(const struct http_client_exchange *ex, const char *name);
 /* Up to len bytes of the response body; 0 at its end; -ECONNRESET when it ends short, -EPROTO bad chunked framing. */
 ssize_t http_client_body_read(struct http_client_exchange *ex, void *buf, size_t len);
-/* The whole (rest of the) body into sink, spliced when sink->splice_fd >= 0 and the body has a Content-Length. */
+/* The whole (rest of the) body into sink, spliced when sink->splice_fd >= 0 and the body has a Content-Length
+ * too large to fit behind the response head in ex->head; a body that fits goes to the sink in one write, which
+ * skips the sink's start (body.h). */
 int http_client_body_to_sink(struct http_client_exchange *ex, struct body_sink *sink);
 /* Reads and drops the rest of a small body (at most limit bytes; more closes the connection instead). */
 int http_client_body_discard(struct http_client_exchange *ex, size_t limit);

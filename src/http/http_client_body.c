@@ -175,8 +175,44 @@ static int to_sink_copy(struct http_client_exchange *ex, struct body_sink *sink)
     return (int)n;
 }
 
+/* Whether the rest of a Content-Length body fits behind the response head in ex->head. */
+static bool body_fits_head(const struct http_client_exchange *ex)
+{
+    return !ex->chunked && ex->body_left > 0 && (uint64_t)ex->body_left <= sizeof(ex->head) - ex->rpos;
+}
+
+/* A small body is received whole into ex->head, behind the response head, and handed to the sink in one write:
+ * a splice runs in one of the ring's kernel worker threads, so socket → pipe → socket costs two hand-offs to
+ * another thread, more than copying a few KiB. With the whole body in hand the sink may also skip its start and
+ * send its own head with these bytes, in one segment; and should the backend fail mid-body, nothing has gone to
+ * the client yet, which can still get a clean error. */
+static int to_sink_small(struct http_client_exchange *ex, struct body_sink *sink)
+{
+    size_t end = ex->rpos + (size_t)ex->body_left;
+    while (ex->rlen < end) {
+        ssize_t n = coro_recv(ex->conn->fd, ex->head + ex->rlen, end - ex->rlen, 0,
+                              step_deadline(ex, sink->deadline_step));
+        if (n <= 0)
+            return n < 0 ? (int)n : -ECONNRESET;
+        ex->rlen += (size_t)n;
+    }
+    ssize_t w = sink->write(sink, ex->head + ex->rpos, end - ex->rpos);
+    if (w < 0)
+        return (int)w;
+    ex->rpos = end;
+    ex->body_left = 0;
+    ex->body_done = true;
+    return 0;
+}
+
 int http_client_body_to_sink(struct http_client_exchange *ex, struct body_sink *sink)
 {
+    if (body_fits_head(ex)) {
+        int err = to_sink_small(ex, sink);
+        if (err < 0)
+            ex->reusable = false;
+        return err;
+    }
     /* The sink may have a head to send first; it may also only then know its splice_fd. */
     int err = ex->body_left != 0 ? body_sink_start(sink) : 0;
     if (err < 0) {

@@ -17,7 +17,10 @@ static _Thread_local unsigned npools;
 
 static int64_t idle_limit(const struct http_endpoint *ep) { return ep->idle_ns > 0 ? ep->idle_ns : CORO_SEC(30); }
 
-static unsigned idle_max(const struct http_endpoint *ep) { return ep->max_idle ? ep->max_idle : 16; }
+/* Room for every connection a thread has in use at once: a thread can serve more client connections than an even
+ * share (SO_REUSEPORT spreads them by hash), and each may hold a backend connection; a pool smaller than that
+ * closes connections at each peak and connects again after it. */
+static unsigned idle_max(const struct http_endpoint *ep) { return ep->max_idle ? ep->max_idle : 64; }
 
 static int pools_reserve(unsigned id)
 {

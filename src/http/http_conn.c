@@ -420,14 +420,22 @@ static ssize_t conn_source_splice(struct body_source *src, int fd, size_t len)
     return http_body_splice(((struct http_body_source *)src)->conn, fd, len);
 }
 
+/* The Content-Length body bytes that came in with the head and wait in the connection's buffer. */
+static size_t conn_source_buffered(struct body_source *src)
+{
+    const struct http_conn *c = ((struct http_body_source *)src)->conn;
+    size_t avail = c->len - c->pos;
+    return c->body_chunked ? 0 : (avail < (uint64_t)c->body_left ? avail : (size_t)c->body_left);
+}
+
 void http_body_source_init(struct http_body_source *s, struct http_conn *c)
 {
     /* A body framed by Content-Length can be moved without being read; a chunked one must be decoded. */
+    bool splice = !c->body_chunked && !c->srv->shared->cfg.copy_bodies;
     s->src = (struct body_source){.read = conn_source_read,
-                                  .splice = c->body_chunked || c->srv->shared->cfg.copy_bodies
-                                                ? NULL
-                                                : conn_source_splice,
-                                  .length = c->body_length};
+                                  .splice = splice ? conn_source_splice : NULL,
+                                  .length = c->body_length,
+                                  .buffered = splice ? conn_source_buffered : NULL};
     s->conn = c;
 }
 
@@ -443,6 +451,17 @@ static void conn_sink_spliced(struct body_sink *sink, size_t n)
 {
     ((struct http_body_sink *)sink)->conn->resp_left -= (int64_t)n;
     body_stats_add(BODY_GET_SPLICE, n);
+}
+
+ssize_t http_body_sink_start_with(struct http_body_sink *s, struct http_resp *r, int64_t content_length,
+                                  const void *buf, size_t len)
+{
+    http_body_sink_init(s, s->conn);
+    int err = http_respond_partial(s->conn, r, content_length, buf, len);
+    if (err < 0)
+        return err;
+    body_stats_add(BODY_GET_COPY, s->conn->is_head ? 0 : (uint64_t)len);
+    return (ssize_t)len;
 }
 
 void http_body_sink_init(struct http_body_sink *s, struct http_conn *c)

@@ -197,9 +197,72 @@ static void acceptor_main(void *arg)
     coro_wg_done(&srv->live);
 }
 
+/* One server per ring thread: handlers reach it through here (http_server_detach). */
+static _Thread_local struct http_server *thread_server;
+
+enum { DETACHED_MAX = 1024 }; /* per thread: beyond it, handlers do the work inline */
+
+struct http_detached {
+    struct http_server *srv;
+    coro_fn fn;
+    void *arg;
+    struct coro *co;
+    struct http_detached *prev, *next;
+};
+
+static void detached_unlink(struct http_detached *d)
+{
+    struct http_server *srv = d->srv;
+    if (d->prev)
+        d->prev->next = d->next;
+    else
+        srv->detached = d->next;
+    if (d->next)
+        d->next->prev = d->prev;
+    srv->ndetached--;
+}
+
+static void detached_main(void *arg)
+{
+    struct http_detached *d = arg;
+    struct http_server *srv = d->srv;
+    d->fn(d->arg);
+    detached_unlink(d);
+    free(d);
+    coro_wg_done(&srv->live);
+}
+
+int http_server_detach(coro_fn fn, void *arg)
+{
+    struct http_server *srv = thread_server;
+    if (!srv || srv->draining)
+        return -ESHUTDOWN;
+    if (srv->ndetached >= DETACHED_MAX)
+        return -EBUSY;
+    struct http_detached *d = malloc(sizeof(*d));
+    if (!d)
+        return -ENOMEM;
+    *d = (struct http_detached){.srv = srv, .fn = fn, .arg = arg, .next = srv->detached};
+    if (srv->detached)
+        srv->detached->prev = d;
+    srv->detached = d;
+    srv->ndetached++;
+    coro_wg_add(&srv->live, 1);
+    /* The coroutine only starts once this one yields, so d is still ours here. */
+    d->co = coro_spawn(coro_sched_self(), detached_main, d);
+    if (!d->co) {
+        detached_unlink(d);
+        coro_wg_done(&srv->live);
+        free(d);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
 int http_server_start(struct http_server *srv, struct http_shared *shared, int listen_fd, unsigned thread_index)
 {
     memset(srv, 0, sizeof(*srv));
+    thread_server = srv;
     srv->shared = shared;
     srv->listen_fd = listen_fd;
     srv->thread_index = thread_index;
@@ -217,6 +280,8 @@ static void drain_main(void *arg)
         return;
     for (struct http_conn *c = srv->conns; c; c = c->next)
         coro_cancel(c->co);
+    for (struct http_detached *d = srv->detached; d; d = d->next)
+        coro_cancel(d->co);
     coro_wg_wait(&srv->live, 0);
 }
 

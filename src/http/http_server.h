@@ -41,12 +41,16 @@ struct http_shared {
     uint64_t id_salt; /* random per process, mixed into request ids */
 };
 
+struct http_detached;
+
 struct http_server {
     struct http_shared *shared;
     int listen_fd;
     struct coro *acceptor;
-    struct http_conn *conns; /* every open connection on this thread */
-    struct coro_wg live;     /* acceptor + connections */
+    struct http_conn *conns;         /* every open connection on this thread */
+    struct http_detached *detached;  /* work handlers left running after their response (http_server_detach) */
+    unsigned ndetached;
+    struct coro_wg live;             /* acceptor + connections + detached work */
     bool draining;
     unsigned thread_index;
     uint64_t request_seq;
@@ -58,6 +62,13 @@ int http_server_start(struct http_server *srv, struct http_shared *shared, int l
 void http_server_drain(struct http_server *srv);
 
 /* --- for handlers ------------------------------------------------------------------------------------------- */
+
+/* Runs fn(arg) in a coroutine of its own on this thread's server: for work a handler need not finish before the
+ * connection reads its next request (deleting what a write displaced). A drain waits for it as for a request,
+ * and cancels it at the shutdown timeout. -ESHUTDOWN (no server on this thread, or it is draining), -EBUSY (too
+ * much such work already runs: the caller should do it inline, which slows its client down), -ENOMEM; the
+ * caller keeps arg on failure. */
+int http_server_detach(coro_fn fn, void *arg);
 
 /* The id of the request being handled (also sent as x-amz-request-id). */
 const char *http_request_id(const struct http_conn *c);
@@ -112,6 +123,11 @@ ssize_t http_send_body(struct http_conn *c, const void *buf, size_t len);
 /* Head and the first `len` bytes of a body of content_length bytes, in one send. */
 int http_respond_partial(struct http_conn *c, struct http_resp *r, int64_t content_length, const void *body,
                          size_t len);
+/* For a sink that sends its head only once the body comes (s->conn set): does http_body_sink_init() and sends
+ * the head with the body's first len bytes in one send, which for a small body is the whole response in one
+ * segment. Returns len or -errno. */
+ssize_t http_body_sink_start_with(struct http_body_sink *s, struct http_resp *r, int64_t content_length,
+                                  const void *buf, size_t len);
 /* Head and whole body in one go. */
 int http_respond(struct http_conn *c, struct http_resp *r, const void *body, size_t len);
 /* A plain-text response in one go. */

@@ -576,14 +576,21 @@ void s3_md5_final_hex(struct s3_md5 *m, char out[33])
 
 void s3_sha256_init(struct s3_sha256 *s)
 {
-    wc_InitSha256(&s->sha);
+    if (sha256_hw())
+        sha256_init(&s->u.hw);
+    else
+        wc_InitSha256(&s->u.wolf);
 }
 
 void s3_sha256_update(struct s3_sha256 *s, const void *p, size_t n)
 {
+    if (sha256_hw()) {
+        sha256_update(&s->u.hw, p, n);
+        return;
+    }
     for (const uint8_t *b = p; n;) {
         word32 k = wolf_len(n);
-        wc_Sha256Update(&s->sha, b, k);
+        wc_Sha256Update(&s->u.wolf, b, k);
         b += k;
         n -= k;
     }
@@ -591,8 +598,12 @@ void s3_sha256_update(struct s3_sha256 *s, const void *p, size_t n)
 
 void s3_sha256_final(struct s3_sha256 *s, uint8_t out[32])
 {
-    wc_Sha256Final(&s->sha, out);
-    wc_Sha256Free(&s->sha);
+    if (sha256_hw()) {
+        sha256_final(&s->u.hw, out);
+        return;
+    }
+    wc_Sha256Final(&s->u.wolf, out);
+    wc_Sha256Free(&s->u.wolf);
 }
 
 void s3_sha256_final_hex(struct s3_sha256 *s, char out[65])

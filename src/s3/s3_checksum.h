@@ -21,6 +21,8 @@
 #include <wolfssl/wolfcrypt/sha.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 
+#include "util/sha256.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,7 +58,10 @@ bool s3_checksum_is_crc(enum s3_checksum_alg alg);
 /* SHA-256 for SigV4: payload hashes, canonical-request hashes and aws-chunked chunk hashes are all lower-case
  * hex (functions below). */
 struct s3_sha256 {
-    wc_Sha256 sha;
+    union {
+        struct sha256 hw; /* on the CPU's SHA instructions, when it has them (sha256_hw) */
+        wc_Sha256 wolf;
+    } u;
 };
 
 struct s3_checksum {

@@ -570,10 +570,13 @@ static int deferred_start(struct body_sink *s)
     return 0;
 }
 
+/* Reached only before the start (which swaps in the client's own sink): the mover holds the whole body and skipped
+ * the start, so the head goes out with the body in one send. */
 static ssize_t deferred_write(struct body_sink *s, const void *buf, size_t len)
 {
-    int err = deferred_start(s);
-    return err < 0 ? err : s->write(s, buf, len);
+    struct deferred_head_sink *d = (struct deferred_head_sink *)s;
+    d->started = true;
+    return http_body_sink_start_with(&d->body, d->resp, d->len, buf, len);
 }
 
 /* Our buckets are unversioned: each object's one version is "null" (S8), and no other exists. */

@@ -67,7 +67,9 @@ void s3_respond_backend_error(const struct s3_call *k, int err);
 /* Answers a failed placement_reserve(): 507 InsufficientStorage when no backend has room, 429 SlowDown when those
  * with room are at a monthly usage limit, 503 when they are down. */
 void s3_respond_no_room(const struct s3_call *k, int err);
-/* Deletes the copies a commit or delete displaced and tells the store which are gone; frees the list. */
+/* Deletes the copies a commit or delete displaced and tells the store which are gone; takes the list. Called once
+ * the client has its answer: the deletes run in a coroutine of their own (http_server_detach) where they can, so
+ * the connection goes on to its next request meanwhile. */
 void s3_delete_displaced(const struct s3_service *svc, struct store_cleanup_list *displaced);
 /* Sends an error with the request's path as Resource. */
 void s3_fail(const struct s3_call *k, int status, const char *code, const char *message);

@@ -7,8 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <wolfssl/wolfcrypt/hmac.h>
-
 static const struct {
     int status;
     const char *code;
@@ -461,23 +459,43 @@ enum s3_sigv4_err s3_sigv4_canonical_request(struct s3_sigv4_sink *out, const st
 
 /* ---- signing ---- */
 
-/* HMAC-SHA256 in pieces. wolfCrypt fails here only on bad arguments (the key length and type are fixed), so
- * results are not checked. */
+/* HMAC-SHA256 (RFC 2104) in pieces, on the SHA-256 that uses the CPU's SHA instructions where it has them. */
+typedef struct {
+    struct s3_sha256 inner, outer;
+} Hmac;
+
 static void hmac_begin(Hmac *h, const void *key, size_t key_len)
 {
-    wc_HmacInit(h, NULL, INVALID_DEVID);
-    wc_HmacSetKey(h, WC_SHA256, key, (word32)key_len);
+    uint8_t k[64] = {0}, pad[64];
+    if (key_len > sizeof(k)) {
+        struct s3_sha256 sha; /* a key longer than the block is hashed first */
+        s3_sha256_init(&sha);
+        s3_sha256_update(&sha, key, key_len);
+        s3_sha256_final(&sha, k);
+    } else {
+        memcpy(k, key, key_len);
+    }
+    for (size_t i = 0; i < sizeof(k); i++)
+        pad[i] = k[i] ^ 0x36;
+    s3_sha256_init(&h->inner);
+    s3_sha256_update(&h->inner, pad, sizeof(pad));
+    for (size_t i = 0; i < sizeof(k); i++)
+        pad[i] = k[i] ^ 0x5c;
+    s3_sha256_init(&h->outer);
+    s3_sha256_update(&h->outer, pad, sizeof(pad));
+    explicit_bzero(k, sizeof(k));
+    explicit_bzero(pad, sizeof(pad));
 }
 
-static void hmac_put(Hmac *h, const void *p, size_t n)
-{
-    wc_HmacUpdate(h, p, (word32)n);
-}
+static void hmac_put(Hmac *h, const void *p, size_t n) { s3_sha256_update(&h->inner, p, n); }
 
 static void hmac_end(Hmac *h, uint8_t out[32])
 {
-    wc_HmacFinal(h, out);
-    wc_HmacFree(h);
+    uint8_t inner[32];
+    s3_sha256_final(&h->inner, inner);
+    s3_sha256_update(&h->outer, inner, sizeof(inner));
+    s3_sha256_final(&h->outer, out);
+    explicit_bzero(h, sizeof(*h));
 }
 
 static void hmac_once(const void *key, size_t key_len, const void *msg, size_t n, uint8_t out[32])

@@ -36,7 +36,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
 
     [STMT_OBJECT_GET] = "SELECT id, " OBJECT_COLUMNS " FROM objects WHERE bucket = ?1 AND key = ?2",
     [STMT_OBJECT_FIND] = "SELECT id, etag FROM objects WHERE bucket = ?1 AND key = ?2",
-    /* Last writer wins: the row is updated in place, so created_ms (not in the SET list) is kept. */
+    /* Last writer wins: the row is updated in place, so created_ms (not in the SET list) is kept. No RETURNING
+     * here or below on the paths every PUT takes: SQLite buffers RETURNING rows in an ephemeral table, whose
+     * open and close cost more than the statement itself; a plain lookup by key reads the same row for less. */
     [STMT_OBJECT_UPSERT] =
         "INSERT INTO objects (" OBJECT_COLUMNS ") VALUES "
         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17, ?18) "
@@ -47,12 +49,11 @@ static const char *const stmt_sql[STMT_COUNT] = {
         "content_language = excluded.content_language, cache_control = excluded.cache_control, "
         "expires = excluded.expires, user_meta = excluded.user_meta, tagging = excluded.tagging, "
         "storage_class = excluded.storage_class, modified_ms = excluded.modified_ms, "
-        "part_sizes = excluded.part_sizes "
-        "RETURNING id",
+        "part_sizes = excluded.part_sizes",
     [STMT_OBJECT_DELETE] = "DELETE FROM objects WHERE id = ?1",
     [STMT_OBJECT_SET_TAGGING] = "UPDATE objects SET tagging = ?3 WHERE bucket = ?1 AND key = ?2",
     [STMT_COPIES_GET] = "SELECT backend, backend_key, size, created_ms FROM copies WHERE object_id = ?1 ORDER BY seq",
-    [STMT_COPIES_TAKE] = "DELETE FROM copies WHERE object_id = ?1 RETURNING backend, backend_key, size, created_ms",
+    [STMT_COPIES_DELETE] = "DELETE FROM copies WHERE object_id = ?1",
     [STMT_COPY_INSERT] =
         "INSERT INTO copies (object_id, backend, backend_key, size, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
 
@@ -82,15 +83,16 @@ static const char *const stmt_sql[STMT_COUNT] = {
 
     [STMT_INTENT_INSERT] = "INSERT INTO intents (bucket, key, backend, backend_key, size, created_ms) "
                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [STMT_INTENT_TAKE] = "DELETE FROM intents WHERE id = ?1 RETURNING bucket, key, backend, backend_key, size",
+    [STMT_INTENT_GET] = "SELECT bucket, key, backend, backend_key, size FROM intents WHERE id = ?1",
+    [STMT_INTENT_DELETE] = "DELETE FROM intents WHERE id = ?1",
     [STMT_INTENTS_OLDER] = "SELECT id, bucket, key, backend, backend_key, size, created_ms FROM intents "
                            "WHERE created_ms < ?1 ORDER BY created_ms, id LIMIT ?2",
 
     [STMT_CLEANUP_QUEUE] =
         "INSERT INTO cleanup (backend, backend_key, size, reason, attempts, next_attempt_ms, created_ms) "
         "VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6) ON CONFLICT (backend, backend_key) DO UPDATE SET "
-        "size = excluded.size, reason = excluded.reason, next_attempt_ms = excluded.next_attempt_ms "
-        "RETURNING " CLEANUP_COLUMNS,
+        "size = excluded.size, reason = excluded.reason, next_attempt_ms = excluded.next_attempt_ms",
+    [STMT_CLEANUP_GET] = "SELECT " CLEANUP_COLUMNS " FROM cleanup WHERE backend = ?1 AND backend_key = ?2",
     [STMT_CLEANUP_FORGET] = "DELETE FROM cleanup WHERE backend = ?1 AND backend_key = ?2",
     [STMT_CLEANUP_DUE] =
         "SELECT " CLEANUP_COLUMNS " FROM cleanup c WHERE next_attempt_ms <= ?1 "
@@ -175,6 +177,15 @@ int store_sqlite_exec(struct store_sqlite *ss, sqlite3_stmt *st)
         ;
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : store_sqlite_errno(ss, rc);
+}
+
+int store_sqlite_exec_id(struct store_sqlite *ss, enum store_sqlite_stmt id, int64_t row_id)
+{
+    sqlite3_stmt *st = store_sqlite_stmt(ss, id);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, row_id);
+    return store_sqlite_exec(ss, st);
 }
 
 int store_sqlite_bind_str(sqlite3_stmt *st, int idx, const char *v)
@@ -475,8 +486,15 @@ static int sqlite_pragma(sqlite3 *db, const char *path, const char *sql, const c
     return err;
 }
 
+/* SQLite's memory statistics take a global mutex on every allocation, and a statement allocates several times:
+ * nothing here reads them. Settable only before SQLite initialises; later (another store was opened first) the
+ * call fails harmlessly and changes nothing. */
+static void sqlite_global_setup(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
 static int sqlite_configure(struct store_sqlite *ss, const struct store_sqlite_config *cfg)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sqlite_global_setup);
     int rc = sqlite3_open_v2(cfg->path, &ss->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              NULL);
     if (rc != SQLITE_OK) {

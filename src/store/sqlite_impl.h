@@ -24,7 +24,7 @@ enum store_sqlite_stmt {
     STMT_OBJECT_DELETE,
     STMT_OBJECT_SET_TAGGING,
     STMT_COPIES_GET,
-    STMT_COPIES_TAKE,
+    STMT_COPIES_DELETE,
     STMT_COPY_INSERT,
     STMT_LIST_GT,
     STMT_LIST_GE,
@@ -38,9 +38,11 @@ enum store_sqlite_stmt {
     STMT_PART_PUT,
     STMT_PARTS_LIST,
     STMT_INTENT_INSERT,
-    STMT_INTENT_TAKE,
+    STMT_INTENT_GET,
+    STMT_INTENT_DELETE,
     STMT_INTENTS_OLDER,
     STMT_CLEANUP_QUEUE,
+    STMT_CLEANUP_GET,
     STMT_CLEANUP_FORGET,
     STMT_CLEANUP_DUE,
     STMT_CLEANUP_DONE,
@@ -79,6 +81,8 @@ void store_sqlite_reset(sqlite3_stmt *st);
 int store_sqlite_errno(struct store_sqlite *ss, int rc);
 /* Steps a statement that returns no rows to its end and resets it: 0 or -errno. */
 int store_sqlite_exec(struct store_sqlite *ss, sqlite3_stmt *st);
+/* Runs statement id, which returns no rows, with a row id as its one parameter: 0 or -errno. */
+int store_sqlite_exec_id(struct store_sqlite *ss, enum store_sqlite_stmt id, int64_t row_id);
 
 /* Binds a string without copying it (it must outlive the statement's use); NULL binds SQL NULL. */
 int store_sqlite_bind_str(sqlite3_stmt *st, int idx, const char *v);

@@ -92,7 +92,7 @@ int store_sqlite_object_get(struct store_sqlite *ss, struct store_req *req)
 static int copies_take(struct store_sqlite *ss, int64_t object_id, struct store_sqlite_cleanups *b,
                        struct store_copy *old, size_t *n_old)
 {
-    sqlite3_stmt *st = store_sqlite_stmt(ss, STMT_COPIES_TAKE);
+    sqlite3_stmt *st = store_sqlite_stmt(ss, STMT_COPIES_GET);
     if (!st)
         return -EIO;
     sqlite3_bind_int64(st, 1, object_id);
@@ -114,13 +114,13 @@ static int copies_take(struct store_sqlite *ss, int64_t object_id, struct store_
     if (!err && rc != SQLITE_DONE)
         err = store_sqlite_errno(ss, rc);
     store_sqlite_reset(st);
-    return err;
+    return err ? err : store_sqlite_exec_id(ss, STMT_COPIES_DELETE, object_id);
 }
 
 /* Consumes the intent: it must exist and be for this object. */
 static int intent_take(struct store_sqlite *ss, int64_t id, const struct store_object *o)
 {
-    sqlite3_stmt *st = store_sqlite_stmt(ss, STMT_INTENT_TAKE);
+    sqlite3_stmt *st = store_sqlite_stmt(ss, STMT_INTENT_GET);
     if (!st)
         return -EIO;
     sqlite3_bind_int64(st, 1, id);
@@ -132,7 +132,7 @@ static int intent_take(struct store_sqlite *ss, int64_t id, const struct store_o
     else if (!store_sqlite_col_equals(st, 0, o->bucket) || !store_sqlite_col_equals(st, 1, o->key))
         err = -EINVAL;
     store_sqlite_reset(st);
-    return err;
+    return err ? err : store_sqlite_exec_id(ss, STMT_INTENT_DELETE, id);
 }
 
 /* The current version's id (0 when none) and whether its ETag passes cond. */
@@ -162,6 +162,8 @@ static int object_check(struct store_sqlite *ss, const struct store_object *o, c
     return err;
 }
 
+/* *id: the current version's row (object_check's), which the upsert updates; 0 when there is none, and then the
+ * row inserted. */
 static int object_upsert(struct store_sqlite *ss, const struct store_object *o, int64_t now, int64_t *id)
 {
     sqlite3_stmt *st = store_sqlite_stmt(ss, STMT_OBJECT_UPSERT);
@@ -179,14 +181,13 @@ static int object_upsert(struct store_sqlite *ss, const struct store_object *o, 
     if (rc == SQLITE_OK)
         rc = store_sqlite_bind_part_sizes(st, 9 + STORE_SQLITE_HEADERS, o);
     int err = rc != SQLITE_OK ? store_sqlite_errno(ss, rc) : 0;
-    if (!err) {
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW)
-            *id = sqlite3_column_int64(st, 0);
-        else
-            err = store_sqlite_errno(ss, rc);
+    if (err) {
+        store_sqlite_reset(st);
+        return err;
     }
-    store_sqlite_reset(st);
+    err = store_sqlite_exec(ss, st);
+    if (!err && !*id)
+        *id = sqlite3_last_insert_rowid(ss->db);
     return err;
 }
 

@@ -38,9 +38,17 @@ int store_sqlite_cleanup_queue(struct store_sqlite *ss, const char *backend, con
     store_sqlite_bind_str(st, 4, reason);
     sqlite3_bind_int64(st, 5, next_attempt_ms);
     sqlite3_bind_int64(st, 6, store_now_ms());
-    int rc = sqlite3_step(st), err = 0;
+    int err = store_sqlite_exec(ss, st);
+    if (err || (!id && !out))
+        return err;
+    /* The row as it now is (new, or the queued one updated): looked up by its unique key. */
+    if (!(st = store_sqlite_stmt(ss, STMT_CLEANUP_GET)))
+        return -EIO;
+    store_sqlite_bind_str(st, 1, backend);
+    store_sqlite_bind_str(st, 2, backend_key);
+    int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW)
-        err = store_sqlite_errno(ss, rc);
+        err = rc == SQLITE_DONE ? -EIO : store_sqlite_errno(ss, rc);
     else {
         if (id)
             *id = sqlite3_column_int64(st, 0);
@@ -133,10 +141,11 @@ int store_sqlite_intent_create(struct store_sqlite *ss, struct store_req *req)
 
 int store_sqlite_intent_drop(struct store_sqlite *ss, struct store_req *req)
 {
-    sqlite3_stmt *st = store_sqlite_stmt(ss, STMT_INTENT_TAKE);
+    int64_t intent_id = req->u.intent_drop.id;
+    sqlite3_stmt *st = store_sqlite_stmt(ss, STMT_INTENT_GET);
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, req->u.intent_drop.id);
+    sqlite3_bind_int64(st, 1, intent_id);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
         store_sqlite_reset(st);
@@ -144,7 +153,7 @@ int store_sqlite_intent_drop(struct store_sqlite *ss, struct store_req *req)
     }
     if (!req->u.intent_drop.reason) {
         store_sqlite_reset(st);
-        return 0;
+        return store_sqlite_exec_id(ss, STMT_INTENT_DELETE, intent_id);
     }
     /* Copy what the cleanup row needs before the statement is reset. */
     struct store_arena *a = NULL;
@@ -154,6 +163,8 @@ int store_sqlite_intent_drop(struct store_sqlite *ss, struct store_req *req)
     if (!err)
         err = store_sqlite_col_str(st, 3, &a, &backend_key);
     store_sqlite_reset(st);
+    if (!err)
+        err = store_sqlite_exec_id(ss, STMT_INTENT_DELETE, intent_id);
     if (!err)
         err = store_sqlite_cleanup_queue(ss, backend, backend_key, size, req->u.intent_drop.reason, store_now_ms(),
                                          NULL, req->u.intent_drop.cleanup_id);

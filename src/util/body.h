@@ -16,6 +16,10 @@ struct body_source {
      * does. A mover uses either read or splice for one body, never both. */
     ssize_t (*splice)(struct body_source *src, int fd, size_t len);
     int64_t length; /* decoded length if known, else -1 */
+    /* Optional, with splice: how many body bytes the source already holds in user space (they came in with the
+     * request head). A mover may read a body that is all there instead of splicing it, and send it with what
+     * goes before it in one write. */
+    size_t (*buffered)(struct body_source *src);
 };
 
 struct body_sink {
@@ -27,7 +31,8 @@ struct body_sink {
     int64_t deadline_step; /* ns allowed per splice/write step (stall bound), 0 = none */
     /* Optional: a mover calls it (body_sink_start) once, before the first byte goes in by write or splice. A sink
      * with a response head to send sends it here, so a source that fails before its first byte can still be
-     * answered with a clean error. 0 or -errno. */
+     * answered with a clean error. 0 or -errno. A mover holding the whole body may skip it and make one write
+     * instead: a sink with a start then starts on that write, and may send its head with those bytes. */
     int (*start)(struct body_sink *sink);
 };
 

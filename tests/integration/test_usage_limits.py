@@ -43,15 +43,12 @@ def test_reads_skip_a_copy_over_its_limit_then_429(server, tmp_path):
     s3 = make_client(srv.url)
     data = os.urandom(1000)
     s3.put_object(Bucket=BUCKET, Key="r/x", Body=data)  # one call on each
-    for _ in range(3):
+    # Reads go to either copy (the faster first) while it is under its limits: d1 has 3 calls left, d2 room for
+    # 2 reads of 1000 bytes; whichever order they come in, 5 reads succeed and the 6th finds every copy over.
+    for _ in range(5):
         assert s3.get_object(Bucket=BUCKET, Key="r/x")["Body"].read() == data
     u = usage(srv)
-    assert u["d1"]["api_calls"] == 4 and u["d2"]["api_calls"] == 1, u  # d1 first while under its limit
-    for _ in range(2):
-        assert s3.get_object(Bucket=BUCKET, Key="r/x")["Body"].read() == data
-    u = usage(srv)
-    assert u["d1"]["api_calls"] == 4 and u["d2"]["egress_bytes"] == 2000, u  # the reads went to d2
-    # d1 is at its call limit and d2 would pass its egress limit: every copy is over.
+    assert u["d1"]["api_calls"] == 4 and u["d2"]["egress_bytes"] == 2000, u
     assert error_of(lambda: s3.get_object(Bucket=BUCKET, Key="r/x")) == ("SlowDown", 429)
     # HEAD answers from the store: no backend is asked.
     assert s3.head_object(Bucket=BUCKET, Key="r/x")["ContentLength"] == 1000

@@ -222,7 +222,13 @@ static bool server_answer(struct sconn *c, const char *target)
             send_pattern(fd, 50);
         return false;
     }
-    if (strcmp(target, "/half") == 0) {
+    if (strcmp(target, "/half") == 0) { /* more than fits behind the head: the splice path */
+        if (send_str(fd, "HTTP/1.1 200 OK\r\nContent-Length: 40000\r\n\r\n") == 0)
+            send_pattern(fd, 20000);
+        wait_eof(fd);
+        return false;
+    }
+    if (strcmp(target, "/half-small") == 0) { /* fits behind the head: received whole before the sink */
         if (send_str(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n") == 0)
             send_pattern(fd, 1000);
         wait_eof(fd);
@@ -705,6 +711,8 @@ static void sink_splice_client(void)
     sink_through("/len?n=3000017", 3000017, true, true);
     sink_through("/chunked?n=1000000", 1000000, false, false); /* chunked: framing must be read, so copied */
     sink_through("/len?n=0", 0, false, false);
+    /* Small enough to fit behind the response head: one write, however the sink could take a splice. */
+    sink_through("/len?n=4096", 4096, true, false);
     CHECK_EQ(srv.accepts, 1);
 }
 
@@ -847,6 +855,34 @@ static void put_splice_client(void)
 
 static void test_put_splice_source(void) { with_server(put_splice_client); }
 
+static size_t tsrc_buffered(struct body_source *src)
+{
+    struct test_source *s = (struct test_source *)src;
+    return s->stop_at - s->off;
+}
+
+static ssize_t tsrc_splice_never(struct body_source *src, int fd, size_t len)
+{
+    (void)src, (void)fd, (void)len;
+    CHECK(!"splice called on a body the source holds whole");
+    return -EIO;
+}
+
+/* A source that could splice but holds the whole (small) body in memory is read, and the body goes with the head. */
+static void put_buffered_client(void)
+{
+    struct http_client_exchange *ex = malloc(sizeof(*ex));
+    struct test_source s = {.src = {.read = tsrc_read, .splice = tsrc_splice_never, .buffered = tsrc_buffered},
+                            .stop_at = 4096};
+    CHECK_EQ(put(&s, 4096, ex), 0);
+    put_expect(ex, 4096);
+    CHECK_EQ(s.off, 4096);
+    CHECK_EQ(srv.accepts, 1);
+    free(ex);
+}
+
+static void test_put_buffered_source(void) { with_server(put_buffered_client); }
+
 /* A source that ends short or fails: the request fails with -EPIPE or the source's error, the connection closes
  * (the server sees a short body), and nothing is retried. */
 static void put_short_client(void)
@@ -935,7 +971,17 @@ static void body_stall_client(void)
     CHECK_EQ(http_client_request(&srv.ep, &req, ex, t0 + CORO_SEC(5)), 0);
     CHECK_EQ(http_client_body_to_sink(ex, &t.sink), -ETIMEDOUT);
     CHECK(coro_now() - t0 < CORO_SEC(2));
-    CHECK_EQ(t.written + t.spliced, 1000);
+    CHECK_EQ(t.written + t.spliced, 20000);
+    http_client_done(ex);
+
+    /* A small body waits whole under the same step bound, and nothing of it reaches the sink. */
+    t.written = t.spliced = 0;
+    struct http_client_request small = {.method = "GET", .target = "/half-small", .content_length = -1};
+    t0 = coro_now();
+    CHECK_EQ(http_client_request(&srv.ep, &small, ex, t0 + CORO_SEC(5)), 0);
+    CHECK_EQ(http_client_body_to_sink(ex, &t.sink), -ETIMEDOUT);
+    CHECK(coro_now() - t0 < CORO_SEC(2));
+    CHECK_EQ(t.written + t.spliced, 0);
     http_client_done(ex);
 
     t0 = coro_now();
@@ -1193,6 +1239,7 @@ int main(void)
     RUN(test_sink_copy);
     RUN(test_put_read_source);
     RUN(test_put_splice_source);
+    RUN(test_put_buffered_source);
     RUN(test_put_short_source);
     RUN(test_malformed);
     RUN(test_stall_timeout);
