@@ -10,6 +10,7 @@ struct placement_entry {
     int64_t quota; /* 0 = unlimited */
     int64_t weight;
     _Atomic int64_t used; /* held + reserved */
+    atomic_bool draining;
 };
 
 struct placement {
@@ -50,6 +51,19 @@ static struct placement_entry *entry_named(const struct placement *p, const char
         if (strcmp(p->v[i].backend->name, backend) == 0)
             return (struct placement_entry *)&p->v[i];
     return NULL;
+}
+
+void placement_set_draining(struct placement *p, const char *backend, bool draining)
+{
+    struct placement_entry *e = entry_named(p, backend);
+    if (e)
+        atomic_store(&e->draining, draining);
+}
+
+bool placement_is_draining(const struct placement *p, const char *backend)
+{
+    struct placement_entry *e = entry_named(p, backend);
+    return e && atomic_load(&e->draining);
 }
 
 void placement_add_held(struct placement *p, const char *backend, int64_t bytes)
@@ -152,6 +166,10 @@ int placement_reserve(struct placement *p, int64_t bytes, uint64_t skip, struct 
     for (size_t i = 0; i < p->n; i++) {
         if ((skip >> i) & 1)
             continue;
+        if (atomic_load(&p->v[i].draining)) {
+            out_of |= 1ull << i;
+            continue;
+        }
         bool room = has_room(&p->v[i], atomic_load(&p->v[i].used), bytes);
         if (!backend_available(p->v[i].backend)) {
             out_of |= 1ull << i;

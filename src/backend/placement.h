@@ -46,13 +46,17 @@ int placement_create(struct placement **out, struct backend *const *backends,
                      const struct usage *usage);
 void placement_free(struct placement *p);
 
+/* Marks the named backend draining (it takes no new objects; parts of uploads already on it still go there) or
+ * active again. Unknown names are ignored. */
+void placement_set_draining(struct placement *p, const char *backend, bool draining);
+bool placement_is_draining(const struct placement *p, const char *backend);
 /* Adds bytes a backend holds already (start-up, from store_backend_usage). Unknown names are ignored. */
 void placement_add_held(struct placement *p, const char *backend, int64_t bytes);
 /* Bytes the named backend holds plus those reserved on it; -1 for an unknown name. */
 int64_t placement_used(const struct placement *p, const char *backend);
 
-/* Chooses a backend for `bytes` by the strategy among those not in `skip` (bit i: backends[i]), available (breaker
- * not open), under their monthly limits and with room, and reserves the bytes on it. -ENOSPC when none has room,
+/* Chooses a backend for `bytes` by the strategy among those not in `skip` (bit i: backends[i]), not draining,
+ * available (breaker not open), under their monthly limits and with room, and reserves the bytes on it. -ENOSPC when none has room,
  * -EHOSTDOWN when every backend with room is unavailable, -EDQUOT when every one left is at a monthly limit. */
 int placement_reserve(struct placement *p, int64_t bytes, uint64_t skip, struct placement_slot *out);
 /* Reserves `bytes` on one given backend (multipart parts go where their upload is); -ENOSPC without room. */

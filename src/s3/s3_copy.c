@@ -230,8 +230,9 @@ void s3_op_copy_object(const struct s3_call *k)
 
     /* The source's own backend when it has room (a server-side copy: the bytes never move), else by the routing
      * strategy. */
-    int err = so->n_copies ? placement_reserve_on(k->svc->placement, so->copies[0].backend, so->size, &slot)
-                           : -ENOSPC;
+    int err = so->n_copies && !placement_is_draining(k->svc->placement, so->copies[0].backend)
+                  ? placement_reserve_on(k->svc->placement, so->copies[0].backend, so->size, &slot)
+                  : -ENOSPC;
     if (err < 0)
         err = placement_reserve(k->svc->placement, so->size, 0, &slot);
     if (err < 0) {

@@ -128,6 +128,23 @@ size_t s3_copies_in_order(const struct s3_service *svc, const struct store_objec
     return n;
 }
 
+int s3_backend_states_load(const struct s3_service *svc)
+{
+    struct store_backend_state_list l;
+    int err = store_backend_states(svc->store, &l);
+    if (err < 0)
+        return err;
+    for (size_t i = 0; i < svc->nbackends; i++) {
+        bool draining = false;
+        for (size_t j = 0; j < l.n; j++)
+            if (strcmp(l.v[j].backend, svc->backends[i]->name) == 0)
+                draining = l.v[j].state == STORE_BACKEND_DRAINING;
+        placement_set_draining(svc->placement, svc->backends[i]->name, draining);
+    }
+    store_backend_state_list_free(&l);
+    return 0;
+}
+
 void s3_respond_over_limits(const struct s3_call *k)
 {
     s3_fail(k, 429, "SlowDown", "Every backend that could serve this request has reached a monthly usage limit.");

@@ -64,6 +64,9 @@ void s3_respond_object_error(const struct s3_call *k, int err);
 /* Answers a backend call's failure: 503 ServiceUnavailable when the backend is down, unreachable, timing out or
  * failing (the client may retry), 500 otherwise; nothing for -ECANCELED (the connection is going away). */
 void s3_respond_backend_error(const struct s3_call *k, int err);
+/* Takes the backends' states (draining or not) from the store into the router: at start, then on an interval, so
+ * every instance sharing the store follows an operator's change. 0 or the store's error (states unchanged). */
+int s3_backend_states_load(const struct s3_service *svc);
 /* Answers a failed placement_reserve(): 507 InsufficientStorage when no backend has room, 429 SlowDown when those
  * with room are at a monthly usage limit, 503 when they are down. */
 void s3_respond_no_room(const struct s3_call *k, int err);

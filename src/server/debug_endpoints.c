@@ -42,6 +42,31 @@ static void debug_store_fault(struct http_conn *c, struct http_str query, const 
     http_respond_text(c, 200, value[0] == '1' ? "store down\n" : "store up\n");
 }
 
+/* POST /_debug/backend-state?backend=NAME&state=draining|active: what the admin API will do (W4): records the
+ * state in the store (other instances follow within a usage_flush interval) and applies it here at once. */
+static void debug_backend_state(struct http_conn *c, struct http_str query, const struct s3_service *svc)
+{
+    char name[64], state[16];
+    if (!svc || !svc->store || s3_query_get(query, "backend", name, sizeof(name)) < 0 ||
+        s3_query_get(query, "state", state, sizeof(state)) < 0 ||
+        (strcmp(state, "draining") != 0 && strcmp(state, "active") != 0)) {
+        s3_error_respond(c, S3_ERR_BAD_REQUEST, NULL, 0);
+        return;
+    }
+    if (!s3_backend_named(svc, name)) {
+        http_respond_text(c, 404, "no such backend\n");
+        return;
+    }
+    bool draining = strcmp(state, "draining") == 0;
+    int err = store_backend_state_set(svc->store, name, draining ? STORE_BACKEND_DRAINING : STORE_BACKEND_ACTIVE);
+    if (err < 0) {
+        http_respond_text(c, 503, "the store did not take it\n");
+        return;
+    }
+    placement_set_draining(svc->placement, name, draining);
+    http_respond_text(c, 200, draining ? "draining\n" : "active\n");
+}
+
 static void debug_echo(struct http_conn *c)
 {
     size_t len = 0, cap = 64 * 1024;
@@ -268,6 +293,10 @@ bool debug_endpoint_handle(struct http_conn *c, struct http_request *req, struct
 {
     if (http_str_eq_nocase(path, "/_debug/backend-list") && req->method == HTTP_GET) {
         debug_backend_list(c, query, svc);
+        return true;
+    }
+    if (http_str_eq_nocase(path, "/_debug/backend-state") && req->method == HTTP_POST) {
+        debug_backend_state(c, query, svc);
         return true;
     }
     if (http_str_eq_nocase(path, "/_debug/store-fault") && req->method == HTTP_POST) {

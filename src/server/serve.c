@@ -68,7 +68,14 @@ static void thread_stop(void *arg)
     }
 }
 
-/* The worker ring's jobs: the usage flusher, until shutdown (and one last flush then). */
+static void backend_states_refresh(void *arg)
+{
+    int err = s3_backend_states_load(arg);
+    if (err < 0)
+        log_warn("backend states not refreshed: %s", strerror(-err));
+}
+
+/* The worker ring's jobs: the usage flusher and the backend states' refresh, until shutdown. */
 static void worker_main(void *arg)
 {
     struct ring_thread *t = arg;
@@ -83,6 +90,8 @@ static void worker_main(void *arg)
         .adaptive = f->adaptive_enabled,
         .threshold = f->adaptive_threshold,
         .fast_interval_ns = f->fast_interval,
+        .after = backend_states_refresh,
+        .after_arg = t->svc,
     };
     usage_flush_run(t->svc->usage, t->svc->store, &fc, &t->stop, &t->stop_wait);
 }
@@ -339,7 +348,10 @@ static int placement_open(const struct config *cfg, struct s3_service *svc)
     for (size_t i = 0; i < usage.n; i++)
         placement_add_held(svc->placement, usage.v[i].backend, usage.v[i].bytes);
     store_backend_usage_list_free(&usage);
-    return 0;
+    err = s3_backend_states_load(svc);
+    if (err < 0)
+        log_error("cannot read the backends' states: %s", strerror(-err));
+    return err;
 }
 
 /* The metadata store and the backends the configuration names; opened on the main thread before any request. */

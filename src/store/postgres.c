@@ -93,6 +93,10 @@ const char *const store_pg_sql[PG_STMT_COUNT] = {
                          " UNION ALL SELECT u.backend, p.size, 0 FROM uploads u JOIN parts p ON p.upload_id = u.id"
                          ") held GROUP BY backend ORDER BY backend",
     [PG_USAGE_ADD] = "SELECT * FROM s3orch_usage_add($1, $2, $3, $4, $5)",
+    [PG_BACKEND_STATE_PUT] = "INSERT INTO backend_state (backend, state, changed_ms) VALUES ($1, $2, $3) "
+                             "ON CONFLICT (backend) DO UPDATE SET state = EXCLUDED.state, changed_ms = EXCLUDED.changed_ms",
+    [PG_BACKEND_STATE_DELETE] = "DELETE FROM backend_state WHERE backend = $1",
+    [PG_BACKEND_STATES] = "SELECT backend, state, changed_ms FROM backend_state ORDER BY backend",
 };
 
 static int pg_dispatch(struct store_pg_call *k, struct store_req *r)
@@ -148,6 +152,10 @@ static int pg_dispatch(struct store_pg_call *k, struct store_req *r)
         return store_pg_backend_usage(k, r);
     case STORE_REQ_USAGE_ADD:
         return store_pg_usage_add(k, r);
+    case STORE_REQ_BACKEND_STATE_SET:
+        return store_pg_backend_state_set(k, r);
+    case STORE_REQ_BACKEND_STATES:
+        return store_pg_backend_states(k, r);
     }
     return -EINVAL;
 }

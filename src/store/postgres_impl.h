@@ -42,6 +42,9 @@ enum store_pg_stmt {
     PG_BUCKET_LIST,
     PG_BACKEND_USAGE,
     PG_USAGE_ADD,
+    PG_BACKEND_STATE_PUT,
+    PG_BACKEND_STATE_DELETE,
+    PG_BACKEND_STATES,
     PG_STMT_COUNT
 };
 /* The SQL of each statement (postgres.c). */
@@ -145,6 +148,8 @@ int store_pg_schema_migrate(struct store_pg_call *k);
 /* Executors, one per request kind: 0 or -errno, outputs filled only on success. */
 int store_pg_backend_usage(struct store_pg_call *k, struct store_req *req);
 int store_pg_usage_add(struct store_pg_call *k, struct store_req *req);
+int store_pg_backend_state_set(struct store_pg_call *k, struct store_req *req);
+int store_pg_backend_states(struct store_pg_call *k, struct store_req *req);
 int store_pg_object_get(struct store_pg_call *k, struct store_req *req);
 int store_pg_object_commit(struct store_pg_call *k, struct store_req *req);
 int store_pg_object_delete(struct store_pg_call *k, struct store_req *req);

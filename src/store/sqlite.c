@@ -121,6 +121,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
                        "ON CONFLICT (month, backend) DO UPDATE SET api_calls = api_calls + excluded.api_calls, "
                        "egress_bytes = egress_bytes + excluded.egress_bytes, "
                        "ingress_bytes = ingress_bytes + excluded.ingress_bytes",
+    [STMT_BACKEND_STATE_PUT] = "INSERT INTO backend_state (backend, state, changed_ms) VALUES (?1, ?2, ?3) "
+                               "ON CONFLICT (backend) DO UPDATE SET state = excluded.state, changed_ms = excluded.changed_ms",
+    [STMT_BACKEND_STATE_DELETE] = "DELETE FROM backend_state WHERE backend = ?1",
+    [STMT_BACKEND_STATES] = "SELECT backend, state, changed_ms FROM backend_state ORDER BY backend",
     [STMT_USAGE_GET] = "SELECT backend, api_calls, egress_bytes, ingress_bytes FROM usage WHERE month = ?1 ORDER BY backend",
 };
 
@@ -268,6 +272,10 @@ static int sqlite_dispatch(struct store_sqlite *ss, struct store_req *r)
         return store_sqlite_backend_usage(ss, r);
     case STORE_REQ_USAGE_ADD:
         return store_sqlite_usage_add(ss, r);
+    case STORE_REQ_BACKEND_STATE_SET:
+        return store_sqlite_backend_state_set(ss, r);
+    case STORE_REQ_BACKEND_STATES:
+        return store_sqlite_backend_states(ss, r);
     }
     return -EINVAL;
 }
@@ -326,6 +334,9 @@ static void sqlite_req_discard(struct store_req *r, int err)
         break;
     case STORE_REQ_USAGE_ADD:
         store_usage_list_free(r->u.usage_add.totals);
+        break;
+    case STORE_REQ_BACKEND_STATES:
+        store_backend_state_list_free(r->u.backend_states.out);
         break;
     default:
         break;

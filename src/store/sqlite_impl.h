@@ -55,6 +55,9 @@ enum store_sqlite_stmt {
     STMT_BACKEND_USAGE,
     STMT_USAGE_ADD,
     STMT_USAGE_GET,
+    STMT_BACKEND_STATE_PUT,
+    STMT_BACKEND_STATE_DELETE,
+    STMT_BACKEND_STATES,
     STMT_COUNT
 };
 
@@ -175,5 +178,7 @@ int store_sqlite_bucket_get(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_bucket_list(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_backend_usage(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_usage_add(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_backend_state_set(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_backend_states(struct store_sqlite *ss, struct store_req *req);
 
 #endif

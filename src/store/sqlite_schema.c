@@ -133,6 +133,13 @@ static const char *const migrations[] = {
     "  ingress_bytes INTEGER NOT NULL,"
     "  PRIMARY KEY (month, backend)"
     ") WITHOUT ROWID;",
+
+    /* 5: backend state set by operators (O1, M4); an active backend has no row. */
+    "CREATE TABLE backend_state ("
+    "  backend TEXT PRIMARY KEY,"
+    "  state INTEGER NOT NULL,"
+    "  changed_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;",
 };
 
 enum { SCHEMA_VERSION = sizeof(migrations) / sizeof(migrations[0]) };

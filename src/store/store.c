@@ -45,6 +45,7 @@ bool store_req_is_read(const struct store_req *req)
     case STORE_REQ_BUCKET_GET:
     case STORE_REQ_BUCKET_LIST:
     case STORE_REQ_BACKEND_USAGE:
+    case STORE_REQ_BACKEND_STATES:
         return true;
     default:
         return false;
@@ -726,6 +727,27 @@ int store_usage_add(struct store *s, const char *month, const struct store_usage
 }
 
 void store_usage_list_free(struct store_usage_list *l)
+{
+    store_arena_free(l->mem);
+    memset(l, 0, sizeof(*l));
+}
+
+int store_backend_state_set(struct store *s, const char *backend, enum store_backend_state state)
+{
+    if (!str_ok(backend, 255) || (state != STORE_BACKEND_ACTIVE && state != STORE_BACKEND_DRAINING))
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_BACKEND_STATE_SET, .u.backend_state_set = {backend, state}};
+    return store_run(s, &req);
+}
+
+int store_backend_states(struct store *s, struct store_backend_state_list *out)
+{
+    memset(out, 0, sizeof(*out));
+    struct store_req req = {.kind = STORE_REQ_BACKEND_STATES, .u.backend_states = {out}};
+    return store_run(s, &req);
+}
+
+void store_backend_state_list_free(struct store_backend_state_list *l)
 {
     store_arena_free(l->mem);
     memset(l, 0, sizeof(*l));

@@ -418,6 +418,25 @@ struct store_backend_usage_list {
 int store_backend_usage(struct store *s, struct store_backend_usage_list *out);
 void store_backend_usage_list_free(struct store_backend_usage_list *l);
 
+/* --- backend state (O1, M4) ----------------------------------------------------------------------------------
+ *
+ * A backend an operator is draining takes no new objects (its copies stay readable until moved). The state lives
+ * in the store so that every instance sharing it sees the same. */
+enum store_backend_state { STORE_BACKEND_ACTIVE, STORE_BACKEND_DRAINING };
+struct store_backend_state_row {
+    const char *backend;
+    enum store_backend_state state;
+    int64_t changed_ms;
+};
+struct store_backend_state_list {
+    const struct store_backend_state_row *v; /* by backend name; active backends have no row */
+    size_t n;
+    struct store_arena *mem;
+};
+int store_backend_state_set(struct store *s, const char *backend, enum store_backend_state state);
+int store_backend_states(struct store *s, struct store_backend_state_list *out);
+void store_backend_state_list_free(struct store_backend_state_list *l);
+
 /* --- usage counters (O3) ------------------------------------------------------------------------------------ */
 
 /* A backend's use in one calendar month: requests sent to it, bytes read from it and bytes written to it. */

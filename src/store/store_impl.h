@@ -41,6 +41,8 @@ enum store_req_kind {
     STORE_REQ_BUCKET_LIST,
     STORE_REQ_BACKEND_USAGE,
     STORE_REQ_USAGE_ADD,
+    STORE_REQ_BACKEND_STATE_SET,
+    STORE_REQ_BACKEND_STATES,
 };
 
 /* One call. Arguments are borrowed from the caller (valid until completion); every output pointer is non-NULL
@@ -139,6 +141,13 @@ struct store_req {
         struct {
             struct store_backend_usage_list *out;
         } backend_usage;
+        struct {
+            const char *backend;
+            enum store_backend_state state;
+        } backend_state_set;
+        struct {
+            struct store_backend_state_list *out;
+        } backend_states;
         struct {
             const char *month;
             const struct store_usage *deltas;

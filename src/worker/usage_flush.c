@@ -34,6 +34,8 @@ void usage_flush_run(struct usage *u, struct store *s, const struct usage_flush_
             break;
         if (!*stop)
             worst = flush_once(u, s);
+        if (!*stop && cfg->after)
+            cfg->after(cfg->after_arg);
     }
     flush_once(u, s);
 }

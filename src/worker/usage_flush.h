@@ -16,6 +16,8 @@ struct usage_flush_config {
     bool adaptive;
     double threshold;         /* the fraction of a limit from which fast_interval_ns applies */
     int64_t fast_interval_ns;
+    void (*after)(void *arg); /* optional: another chore for the same interval, run after each flush */
+    void *after_arg;
 };
 
 /* Flushes until *stop is set (wake is woken then), and once more before returning. */

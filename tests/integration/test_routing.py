@@ -195,3 +195,34 @@ def test_client_gone_mid_upload_leaves_nothing(server, tmp_path):
     left = {str(p.relative_to(tmp_path)) for p in (tmp_path / "disk1").rglob("*") if p.is_file()}
     assert len(left) == 1 and all("before" in p for p in left), left
     put(s3, "gone/after", 9 * MIB)  # the whole quota but `before` is free again
+
+
+def backend_state(srv, backend, state):
+    import urllib.request
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    req = urllib.request.Request(f"{srv.url}/_debug/backend-state?backend={backend}&state={state}", method="POST",
+                                 data=b"")
+    with opener.open(req, timeout=scaled(10)) as r:
+        assert r.status == 200
+
+
+def test_a_draining_backend_takes_no_new_objects(server, tmp_path):
+    cfg = write_config(tmp_path, backends=fs_backends(tmp_path, [0, 0]))
+    srv = server("--config", str(cfg), "--debug-endpoints", listen=None)
+    s3 = make_client(srv.url)
+    put(s3, "drain/a", 100)
+    assert counts(tmp_path, 2) == [1, 0]
+    backend_state(srv, "disk1", "draining")
+    put(s3, "drain/b", 100)
+    s3.copy_object(Bucket=BUCKET, Key="drain/a2", CopySource={"Bucket": BUCKET, "Key": "drain/a"})
+    assert counts(tmp_path, 2) == [1, 2], "a new object (or a copy) went to the draining backend"
+    assert s3.get_object(Bucket=BUCKET, Key="drain/a")["ContentLength"] == 100  # its copies stay readable
+    srv.stop()
+
+    srv = server("--config", str(cfg), "--debug-endpoints", listen=None)  # the state is in the store
+    s3 = make_client(srv.url)
+    put(s3, "drain/c", 100)
+    assert counts(tmp_path, 2) == [1, 3]
+    backend_state(srv, "disk1", "active")
+    put(s3, "drain/d", 100)
+    assert counts(tmp_path, 2) == [2, 3]

@@ -9,6 +9,7 @@ import json
 import os
 import random
 import threading
+import time
 import secrets
 import subprocess
 import urllib.parse
@@ -169,3 +170,30 @@ def test_two_instances_share_one_database(server, tmp_path, pg_database):
 
 def rng_choice(r, seq):
     return seq[int(r.random() * len(seq))]
+
+
+def test_drain_state_reaches_every_instance(server, tmp_path, pg_database):
+    cfg = write_config(tmp_path / "s3orch.yaml", pg_database, tmp_path)
+    cfg.write_text(cfg.read_text().replace("routing_strategy: spread", "routing_strategy: pack") +
+                   "usage_flush: { interval: 1s, fast_interval: 1s }\n")
+    a = server("--config", str(cfg), "--debug-endpoints", listen=None)
+    b = server("--config", str(cfg), "--debug-endpoints", listen=None)
+    sb = make_client(b.url, CRED)
+    sb.put_object(Bucket=BUCKET, Key="dr/0", Body=b"x")
+    assert len(backend_keys(a, "disk1")) == 1
+    req = urllib.request.Request(f"{a.url}/_debug/backend-state?backend=disk1&state=draining", method="POST", data=b"")
+    with _NO_PROXY.open(req, timeout=scaled(10)) as r:
+        assert r.status == 200
+    # b learns it from the database within its refresh interval; its writes then go elsewhere.
+    deadline = time.monotonic() + scaled(15)
+    i = 0
+    while True:
+        i += 1
+        sb.put_object(Bucket=BUCKET, Key=f"dr/{i}", Body=b"x")
+        if any(k.startswith(f"{BUCKET}/dr/{i}#") for k in backend_keys(a, "disk2")):
+            break
+        assert time.monotonic() < deadline, "the other instance kept writing to the draining backend"
+        time.sleep(0.2)
+    for j in range(i + 1, i + 4):
+        sb.put_object(Bucket=BUCKET, Key=f"dr/{j}", Body=b"x")
+    assert not any(k.startswith(f"{BUCKET}/dr/{j}#") for j in range(i, i + 4) for k in backend_keys(a, "disk1"))

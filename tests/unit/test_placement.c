@@ -185,6 +185,22 @@ static void test_open_breaker_is_skipped(void)
         backend_free(wrapped[i]);
 }
 
+static void test_draining_backend_is_skipped(void)
+{
+    struct placement *p = make(PLACEMENT_PACK, 2, NULL, NULL);
+    CHECK_EQ(reserve_on_index(p, 5, 0), 0);
+    placement_set_draining(p, "b0", true);
+    CHECK(placement_is_draining(p, "b0") && !placement_is_draining(p, "b1") && !placement_is_draining(p, "zz"));
+    CHECK_EQ(reserve_on_index(p, 5, 0), 1);
+    CHECK_EQ(reserve_on_index(p, 5, 1u << 1), -ENOSPC); /* only the draining one is left */
+    struct placement_slot s;
+    CHECK_EQ(placement_reserve_on(p, "b0", 5, &s), 0); /* an upload already there goes on */
+    placement_release(p, &s);
+    placement_set_draining(p, "b0", false);
+    CHECK_EQ(reserve_on_index(p, 5, 0), 0);
+    placement_free(p);
+}
+
 int main(void)
 {
     RUN(test_pack_fills_in_config_order);
@@ -193,5 +209,6 @@ int main(void)
     RUN(test_weighted_follows_weights);
     RUN(test_racing_writers_never_pass_the_quota);
     RUN(test_open_breaker_is_skipped);
+    RUN(test_draining_backend_is_skipped);
     return unit_finish("placement");
 }

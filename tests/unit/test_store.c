@@ -2402,6 +2402,38 @@ static void test_object_clone(void)
     store_object_free(&d);
 }
 
+/* --- backend state --------------------------------------------------------------------------------------------- */
+
+static void test_backend_state(void)
+{
+    struct store_backend_state_list l;
+    CHECK_EQ(store_backend_states(st, &l), 0);
+    size_t before = l.n;
+    store_backend_state_list_free(&l);
+    CHECK_EQ(store_backend_state_set(st, "st-b", STORE_BACKEND_DRAINING), 0);
+    CHECK_EQ(store_backend_state_set(st, "st-a", STORE_BACKEND_DRAINING), 0);
+    CHECK_EQ(store_backend_state_set(st, "st-a", STORE_BACKEND_DRAINING), 0); /* again: no error */
+    CHECK_EQ(store_backend_states(st, &l), 0);
+    CHECK_EQ(l.n, before + 2);
+    const struct store_backend_state_row *a = NULL;
+    for (size_t i = 0; i < l.n; i++) {
+        if (strcmp(l.v[i].backend, "st-a") == 0)
+            a = &l.v[i];
+        if (i)
+            CHECK(strcmp(l.v[i - 1].backend, l.v[i].backend) < 0);
+    }
+    CHECK(a && a->state == STORE_BACKEND_DRAINING && a->changed_ms > 0);
+    store_backend_state_list_free(&l);
+    CHECK_EQ(store_backend_state_set(st, "st-a", STORE_BACKEND_ACTIVE), 0);
+    CHECK_EQ(store_backend_state_set(st, "st-b", STORE_BACKEND_ACTIVE), 0);
+    CHECK_EQ(store_backend_state_set(st, "st-never", STORE_BACKEND_ACTIVE), 0);
+    CHECK_EQ(store_backend_states(st, &l), 0);
+    CHECK_EQ(l.n, before);
+    store_backend_state_list_free(&l);
+    CHECK_EQ(store_backend_state_set(st, "", STORE_BACKEND_DRAINING), -EINVAL);
+    CHECK_EQ(store_backend_state_set(st, "x", (enum store_backend_state)7), -EINVAL);
+}
+
 static void contract_suite(void)
 {
     RUN(test_put_get);
@@ -2427,6 +2459,7 @@ static void contract_suite(void)
     RUN(test_backend_usage);
     RUN(test_usage_counters);
     RUN(test_usage_concurrent);
+    RUN(test_backend_state);
     RUN(test_breaker);
     RUN(test_object_clone);
     RUN(test_concurrent_commits);
@@ -2569,11 +2602,11 @@ static void test_migrate_from_v1(void)
     store_close(s);
 
     /* Back to version 1: what version 2 added is its two tables, their indexes going with them; version 3 a
-     * column of objects; version 4 the usage table. */
+     * column of objects; versions 4 and 5 the usage and backend_state tables. */
     sqlite3 *db;
     CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
     CHECK_EQ(sqlite3_exec(db,
-                          "DROP TABLE usage; DROP TABLE parts; DROP TABLE uploads; "
+                          "DROP TABLE backend_state; DROP TABLE usage; DROP TABLE parts; DROP TABLE uploads; "
                           "ALTER TABLE objects DROP COLUMN part_sizes; PRAGMA user_version = 1",
                           NULL, NULL, NULL),
              SQLITE_OK);
@@ -2658,10 +2691,11 @@ static void test_migrate_from_v2(void)
     CHECK_EQ(store_upload_create(s, &up), 0);
     store_close(s);
 
-    /* Back to version 2: what version 3 added is one column of objects, version 4 the usage table. */
+    /* Back to version 2: what version 3 added is one column of objects, versions 4 and 5 two tables. */
     sqlite3 *db;
     CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
-    CHECK_EQ(sqlite3_exec(db, "DROP TABLE usage; ALTER TABLE objects DROP COLUMN part_sizes; PRAGMA user_version = 2",
+    CHECK_EQ(sqlite3_exec(db, "DROP TABLE backend_state; DROP TABLE usage; ALTER TABLE objects DROP COLUMN part_sizes; "
+                          "PRAGMA user_version = 2",
                           NULL, NULL, NULL),
              SQLITE_OK);
     sqlite3_close(db);
