@@ -55,27 +55,20 @@ int store_pg_bucket_delete(struct store_pg_call *k, struct store_req *req)
     return err;
 }
 
+static int bucket_row(const PGresult *r, int row, void *elem, struct store_arena **a)
+{
+    (void)a;
+    return bucket_read_row(r, row, elem);
+}
+
 int store_pg_bucket_list(struct store_pg_call *k, struct store_req *req)
 {
     PGresult *r;
     int err = store_pg_exec(k, PG_BUCKET_LIST, &r);
     if (err < 0)
         return err;
-    int rows = PQntuples(r);
-    struct store_arena *a = NULL;
-    struct store_bucket *v = rows ? store_arena_alloc(&a, (size_t)rows * sizeof(*v)) : NULL;
-    if (rows && !v)
-        err = -ENOMEM;
-    for (int i = 0; !err && i < rows; i++)
-        err = bucket_read_row(r, i, &v[i]);
-    PQclear(r);
-    if (err < 0) {
-        store_arena_free(a);
-        return err;
-    }
     struct store_bucket_list *out = req->u.bucket_list.out;
-    out->v = v;
-    out->n = (size_t)rows;
-    out->mem = a;
-    return 0;
+    err = store_pg_rows(r, sizeof(*out->v), bucket_row, (void **)&out->v, &out->n, &out->mem);
+    PQclear(r);
+    return err;
 }

@@ -132,6 +132,12 @@ int store_pg_col_headers(const PGresult *r, int row, int first, struct store_are
 int store_pg_col_part_sizes(const PGresult *r, int row, int col, struct store_arena **a, struct store_object *o);
 /* Every row of r as cleanup rows (columns in the cleanup table's order) into *out, which then owns them. */
 int store_pg_cleanups_read(const PGresult *r, struct store_cleanup_list *out);
+/* Reads row `row` of r into elem (zeroed; strings into the arena). 0 or -errno. */
+typedef int (*store_pg_row_fn)(const PGresult *r, int row, void *elem, struct store_arena **a);
+/* Every row of r into a new arena array of elem_size bytes each, read by read_row. On success *v, *n and *mem own
+ * them (NULL, 0, NULL for none); on failure, nothing. r stays the caller's. */
+int store_pg_rows(const PGresult *r, size_t elem_size, store_pg_row_fn read_row, void **v, size_t *n,
+                  struct store_arena **mem);
 
 /* Whether the statement of r (a write) changed a row; clears r. */
 int store_pg_changed(PGresult *r);

@@ -91,6 +91,19 @@ int store_pg_intent_drop(struct store_pg_call *k, struct store_req *req)
     return 0;
 }
 
+static int intent_row(const PGresult *r, int i, void *elem, struct store_arena **a)
+{
+    struct store_intent *in = elem;
+    in->id = store_pg_col_int(r, i, 0);
+    in->size = store_pg_col_int(r, i, 5);
+    in->created_ms = store_pg_col_int(r, i, 6);
+    const char **strs[] = {&in->bucket, &in->key, &in->backend, &in->backend_key};
+    int err = 0;
+    for (int j = 0; !err && j < 4; j++)
+        err = store_pg_col_str(r, i, 1 + j, a, strs[j]);
+    return err;
+}
+
 int store_pg_intents_older(struct store_pg_call *k, struct store_req *req)
 {
     store_pg_param_int(k, req->u.intents_older.before_ms);
@@ -99,28 +112,8 @@ int store_pg_intents_older(struct store_pg_call *k, struct store_req *req)
     int err = store_pg_exec(k, PG_INTENTS_OLDER, &r);
     if (err < 0)
         return err;
-    int rows = PQntuples(r);
-    struct store_arena *a = NULL;
-    struct store_intent *v = rows ? store_arena_alloc(&a, (size_t)rows * sizeof(*v)) : NULL;
-    if (rows && !v)
-        err = -ENOMEM;
-    for (int i = 0; !err && i < rows; i++) {
-        struct store_intent *in = &v[i];
-        in->id = store_pg_col_int(r, i, 0);
-        const char **strs[] = {&in->bucket, &in->key, &in->backend, &in->backend_key};
-        for (int j = 0; !err && j < 4; j++)
-            err = store_pg_col_str(r, i, 1 + j, &a, strs[j]);
-        in->size = store_pg_col_int(r, i, 5);
-        in->created_ms = store_pg_col_int(r, i, 6);
-    }
-    PQclear(r);
-    if (err < 0) {
-        store_arena_free(a);
-        return err;
-    }
     struct store_intent_list *out = req->u.intents_older.out;
-    out->v = v;
-    out->n = (size_t)rows;
-    out->mem = a;
-    return 0;
+    err = store_pg_rows(r, sizeof(*out->v), intent_row, (void **)&out->v, &out->n, &out->mem);
+    PQclear(r);
+    return err;
 }

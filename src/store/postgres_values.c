@@ -373,33 +373,43 @@ int store_pg_changed(PGresult *r)
     return changed;
 }
 
-int store_pg_cleanups_read(const PGresult *r, struct store_cleanup_list *out)
+int store_pg_rows(const PGresult *r, size_t elem_size, store_pg_row_fn read_row, void **v, size_t *n,
+                  struct store_arena **mem)
 {
-    int rows = PQntuples(r);
+    int rows = PQntuples(r), err = 0;
     struct store_arena *a = NULL;
-    struct store_cleanup *v = rows ? store_arena_alloc(&a, (size_t)rows * sizeof(*v)) : NULL;
-    if (rows && !v)
+    char *all = rows ? store_arena_alloc(&a, (size_t)rows * elem_size) : NULL;
+    if (rows && !all)
         return -ENOMEM;
-    int err = 0;
-    for (int i = 0; !err && i < rows; i++) {
-        struct store_cleanup *c = &v[i];
-        c->id = store_pg_col_int(r, i, 0);
-        err = store_pg_col_str(r, i, 1, &a, &c->backend);
-        if (!err)
-            err = store_pg_col_str(r, i, 2, &a, &c->backend_key);
-        c->size = store_pg_col_int(r, i, 3);
-        if (!err)
-            err = store_pg_col_str(r, i, 4, &a, &c->reason);
-        c->attempts = (int)store_pg_col_int(r, i, 5);
-        c->next_attempt_ms = store_pg_col_int(r, i, 6);
-        c->created_ms = store_pg_col_int(r, i, 7);
-    }
+    for (int i = 0; !err && i < rows; i++)
+        err = read_row(r, i, all + (size_t)i * elem_size, &a);
     if (err < 0) {
         store_arena_free(a);
         return err;
     }
-    out->v = v;
-    out->n = (size_t)rows;
-    out->mem = a;
+    *v = all;
+    *n = (size_t)rows;
+    *mem = a;
     return 0;
+}
+
+static int cleanup_row(const PGresult *r, int i, void *elem, struct store_arena **a)
+{
+    struct store_cleanup *c = elem;
+    c->id = store_pg_col_int(r, i, 0);
+    c->size = store_pg_col_int(r, i, 3);
+    c->attempts = (int)store_pg_col_int(r, i, 5);
+    c->next_attempt_ms = store_pg_col_int(r, i, 6);
+    c->created_ms = store_pg_col_int(r, i, 7);
+    int err = store_pg_col_str(r, i, 1, a, &c->backend);
+    if (!err)
+        err = store_pg_col_str(r, i, 2, a, &c->backend_key);
+    if (!err)
+        err = store_pg_col_str(r, i, 4, a, &c->reason);
+    return err;
+}
+
+int store_pg_cleanups_read(const PGresult *r, struct store_cleanup_list *out)
+{
+    return store_pg_rows(r, sizeof(*out->v), cleanup_row, (void **)&out->v, &out->n, &out->mem);
 }

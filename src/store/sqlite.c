@@ -197,6 +197,30 @@ int store_sqlite_bind_str(sqlite3_stmt *st, int idx, const char *v)
     return v ? sqlite3_bind_text(st, idx, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, idx);
 }
 
+int store_sqlite_rows(struct store_sqlite *ss, sqlite3_stmt *st, size_t elem_size, store_sqlite_row_fn read_row,
+                      void **v, size_t *n, struct store_arena **mem)
+{
+    struct store_arena *a = NULL;
+    void *rows = NULL;
+    size_t count = 0, cap = 0;
+    int rc = SQLITE_DONE, err = 0;
+    while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        void *e = store_arena_push(&a, &rows, &count, &cap, elem_size);
+        err = e ? read_row(st, e, &a) : -ENOMEM;
+    }
+    if (!err && rc != SQLITE_DONE)
+        err = store_sqlite_errno(ss, rc);
+    store_sqlite_reset(st);
+    if (err < 0) {
+        store_arena_free(a);
+        return err;
+    }
+    *v = rows;
+    *n = count;
+    *mem = a;
+    return 0;
+}
+
 int store_sqlite_col_str(sqlite3_stmt *st, int col, struct store_arena **a, const char **dst)
 {
     const unsigned char *v = sqlite3_column_text(st, col);

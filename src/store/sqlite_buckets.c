@@ -65,33 +65,16 @@ int store_sqlite_bucket_delete(struct store_sqlite *ss, struct store_req *req)
     return store_sqlite_exec(ss, st);
 }
 
+static int bucket_row(sqlite3_stmt *st, void *elem, struct store_arena **a)
+{
+    (void)a;
+    bucket_read_row(st, elem);
+    return 0;
+}
+
 int store_sqlite_bucket_list(struct store_sqlite *ss, struct store_req *req)
 {
     sqlite3_stmt *st = store_sqlite_stmt(ss, STMT_BUCKET_LIST);
-    if (!st)
-        return -EIO;
-    struct store_arena *a = NULL;
-    void *v = NULL;
-    size_t n = 0, cap = 0;
-    int rc, err = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_bucket *b = store_arena_push(&a, &v, &n, &cap, sizeof(*b));
-        if (!b) {
-            err = -ENOMEM;
-            break;
-        }
-        bucket_read_row(st, b);
-    }
-    if (!err && rc != SQLITE_DONE)
-        err = store_sqlite_errno(ss, rc);
-    store_sqlite_reset(st);
-    if (err < 0) {
-        store_arena_free(a);
-        return err;
-    }
     struct store_bucket_list *out = req->u.bucket_list.out;
-    out->v = v;
-    out->n = n;
-    out->mem = a;
-    return 0;
+    return st ? store_sqlite_rows(ss, st, sizeof(*out->v), bucket_row, (void **)&out->v, &out->n, &out->mem) : -EIO;
 }

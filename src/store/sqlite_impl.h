@@ -87,6 +87,13 @@ int store_sqlite_exec(struct store_sqlite *ss, sqlite3_stmt *st);
 /* Runs statement id, which returns no rows, with a row id as its one parameter: 0 or -errno. */
 int store_sqlite_exec_id(struct store_sqlite *ss, enum store_sqlite_stmt id, int64_t row_id);
 
+/* Reads one result row into elem (zeroed; strings into the arena). 0 or -errno. */
+typedef int (*store_sqlite_row_fn)(sqlite3_stmt *st, void *elem, struct store_arena **a);
+/* Steps st to its end (then resets it), reading each row with read_row into a new element of an arena array of
+ * elem_size bytes each. On success *v, *n and *mem own the rows (NULL, 0, NULL for none); on failure, nothing. */
+int store_sqlite_rows(struct store_sqlite *ss, sqlite3_stmt *st, size_t elem_size, store_sqlite_row_fn read_row,
+                      void **v, size_t *n, struct store_arena **mem);
+
 /* Binds a string without copying it (it must outlive the statement's use); NULL binds SQL NULL. */
 int store_sqlite_bind_str(sqlite3_stmt *st, int idx, const char *v);
 /* Copies a text column into the arena; SQL NULL gives *dst = NULL. 0 or -ENOMEM. */

@@ -172,6 +172,19 @@ int store_sqlite_intent_drop(struct store_sqlite *ss, struct store_req *req)
     return err;
 }
 
+static int intent_row(sqlite3_stmt *st, void *elem, struct store_arena **a)
+{
+    struct store_intent *in = elem;
+    in->id = sqlite3_column_int64(st, 0);
+    in->size = sqlite3_column_int64(st, 5);
+    in->created_ms = sqlite3_column_int64(st, 6);
+    const char **strs[] = {&in->bucket, &in->key, &in->backend, &in->backend_key};
+    int err = 0;
+    for (int i = 0; !err && i < 4; i++)
+        err = store_sqlite_col_str(st, 1 + i, a, strs[i]);
+    return err;
+}
+
 int store_sqlite_intents_older(struct store_sqlite *ss, struct store_req *req)
 {
     sqlite3_stmt *st = store_sqlite_stmt(ss, STMT_INTENTS_OLDER);
@@ -179,33 +192,6 @@ int store_sqlite_intents_older(struct store_sqlite *ss, struct store_req *req)
         return -EIO;
     sqlite3_bind_int64(st, 1, req->u.intents_older.before_ms);
     sqlite3_bind_int64(st, 2, (int64_t)req->u.intents_older.limit);
-    struct store_arena *a = NULL;
-    void *v = NULL;
-    size_t n = 0, cap = 0;
-    int rc, err = 0;
-    while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_intent *in = store_arena_push(&a, &v, &n, &cap, sizeof(*in));
-        if (!in) {
-            err = -ENOMEM;
-            break;
-        }
-        in->id = sqlite3_column_int64(st, 0);
-        const char **strs[] = {&in->bucket, &in->key, &in->backend, &in->backend_key};
-        for (int i = 0; !err && i < 4; i++)
-            err = store_sqlite_col_str(st, 1 + i, &a, strs[i]);
-        in->size = sqlite3_column_int64(st, 5);
-        in->created_ms = sqlite3_column_int64(st, 6);
-    }
-    if (!err && rc != SQLITE_DONE)
-        err = store_sqlite_errno(ss, rc);
-    store_sqlite_reset(st);
-    if (err < 0) {
-        store_arena_free(a);
-        return err;
-    }
     struct store_intent_list *out = req->u.intents_older.out;
-    out->v = v;
-    out->n = n;
-    out->mem = a;
-    return 0;
+    return store_sqlite_rows(ss, st, sizeof(*out->v), intent_row, (void **)&out->v, &out->n, &out->mem);
 }

@@ -3,67 +3,28 @@
 
 #include "store/sqlite_impl.h"
 
+static int held_row(sqlite3_stmt *st, void *elem, struct store_arena **a)
+{
+    struct store_backend_usage *u = elem;
+    u->bytes = sqlite3_column_int64(st, 1);
+    u->objects = sqlite3_column_int64(st, 2);
+    return store_sqlite_col_str(st, 0, a, &u->backend);
+}
+
 int store_sqlite_backend_usage(struct store_sqlite *ss, struct store_req *req)
 {
     sqlite3_stmt *st = store_sqlite_stmt(ss, STMT_BACKEND_USAGE);
-    if (!st)
-        return -EIO;
-    struct store_arena *a = NULL;
-    void *v = NULL;
-    size_t n = 0, cap = 0;
-    int rc, err = 0;
-    while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_backend_usage *u = store_arena_push(&a, &v, &n, &cap, sizeof(*u));
-        if (!u) {
-            err = -ENOMEM;
-            break;
-        }
-        err = store_sqlite_col_str(st, 0, &a, &u->backend);
-        u->bytes = sqlite3_column_int64(st, 1);
-        u->objects = sqlite3_column_int64(st, 2);
-    }
-    if (!err && rc != SQLITE_DONE)
-        err = store_sqlite_errno(ss, rc);
-    store_sqlite_reset(st);
-    if (err < 0) {
-        store_arena_free(a);
-        return err;
-    }
     struct store_backend_usage_list *out = req->u.backend_usage.out;
-    *out = (struct store_backend_usage_list){.v = v, .n = n, .mem = a};
-    return 0;
+    return st ? store_sqlite_rows(ss, st, sizeof(*out->v), held_row, (void **)&out->v, &out->n, &out->mem) : -EIO;
 }
 
-static int usage_read(struct store_sqlite *ss, const char *month, struct store_usage_list *out)
+static int usage_row(sqlite3_stmt *st, void *elem, struct store_arena **a)
 {
-    sqlite3_stmt *st = store_sqlite_stmt(ss, STMT_USAGE_GET);
-    if (!st)
-        return -EIO;
-    store_sqlite_bind_str(st, 1, month);
-    struct store_arena *a = NULL;
-    void *v = NULL;
-    size_t n = 0, cap = 0;
-    int rc, err = 0;
-    while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_usage *u = store_arena_push(&a, &v, &n, &cap, sizeof(*u));
-        if (!u) {
-            err = -ENOMEM;
-            break;
-        }
-        err = store_sqlite_col_str(st, 0, &a, &u->backend);
-        u->api_calls = sqlite3_column_int64(st, 1);
-        u->egress_bytes = sqlite3_column_int64(st, 2);
-        u->ingress_bytes = sqlite3_column_int64(st, 3);
-    }
-    if (!err && rc != SQLITE_DONE)
-        err = store_sqlite_errno(ss, rc);
-    store_sqlite_reset(st);
-    if (err < 0) {
-        store_arena_free(a);
-        return err;
-    }
-    *out = (struct store_usage_list){.v = v, .n = n, .mem = a};
-    return 0;
+    struct store_usage *u = elem;
+    u->api_calls = sqlite3_column_int64(st, 1);
+    u->egress_bytes = sqlite3_column_int64(st, 2);
+    u->ingress_bytes = sqlite3_column_int64(st, 3);
+    return store_sqlite_col_str(st, 0, a, &u->backend);
 }
 
 int store_sqlite_usage_add(struct store_sqlite *ss, struct store_req *req)
@@ -83,7 +44,12 @@ int store_sqlite_usage_add(struct store_sqlite *ss, struct store_req *req)
         if (err < 0)
             return err;
     }
-    return usage_read(ss, month, req->u.usage_add.totals);
+    sqlite3_stmt *st = store_sqlite_stmt(ss, STMT_USAGE_GET);
+    if (!st)
+        return -EIO;
+    store_sqlite_bind_str(st, 1, month);
+    struct store_usage_list *out = req->u.usage_add.totals;
+    return store_sqlite_rows(ss, st, sizeof(*out->v), usage_row, (void **)&out->v, &out->n, &out->mem);
 }
 
 int store_sqlite_backend_state_set(struct store_sqlite *ss, struct store_req *req)
@@ -100,32 +66,17 @@ int store_sqlite_backend_state_set(struct store_sqlite *ss, struct store_req *re
     return store_sqlite_exec(ss, st);
 }
 
+static int state_row(sqlite3_stmt *st, void *elem, struct store_arena **a)
+{
+    struct store_backend_state_row *r = elem;
+    r->state = (enum store_backend_state)sqlite3_column_int(st, 1);
+    r->changed_ms = sqlite3_column_int64(st, 2);
+    return store_sqlite_col_str(st, 0, a, &r->backend);
+}
+
 int store_sqlite_backend_states(struct store_sqlite *ss, struct store_req *req)
 {
     sqlite3_stmt *st = store_sqlite_stmt(ss, STMT_BACKEND_STATES);
-    if (!st)
-        return -EIO;
-    struct store_arena *a = NULL;
-    void *v = NULL;
-    size_t n = 0, cap = 0;
-    int rc, err = 0;
-    while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_backend_state_row *r = store_arena_push(&a, &v, &n, &cap, sizeof(*r));
-        if (!r) {
-            err = -ENOMEM;
-            break;
-        }
-        err = store_sqlite_col_str(st, 0, &a, &r->backend);
-        r->state = (enum store_backend_state)sqlite3_column_int(st, 1);
-        r->changed_ms = sqlite3_column_int64(st, 2);
-    }
-    if (!err && rc != SQLITE_DONE)
-        err = store_sqlite_errno(ss, rc);
-    store_sqlite_reset(st);
-    if (err < 0) {
-        store_arena_free(a);
-        return err;
-    }
-    *req->u.backend_states.out = (struct store_backend_state_list){.v = v, .n = n, .mem = a};
-    return 0;
+    struct store_backend_state_list *out = req->u.backend_states.out;
+    return st ? store_sqlite_rows(ss, st, sizeof(*out->v), state_row, (void **)&out->v, &out->n, &out->mem) : -EIO;
 }
