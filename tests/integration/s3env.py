@@ -483,6 +483,16 @@ def raw(e, method, path, body=b"", headers=None, cred=RW, query=""):
         conn.close()
 
 
+def signed_head(e, method, path, headers=None, cred=RW, unsigned=""):
+    """The head (bytes) of a SigV4-signed request to e (anything with url and port), for tests that drive the
+    socket themselves: a stalled or cut body, a 100-continue wait. `path` is sent as given; `unsigned` holds raw
+    header lines sent but not signed (e.g. "Expect: 100-continue\r\n")."""
+    req = AWSRequest(method=method, url=e.url + path, headers=dict(headers or {}))
+    _S3Signer(Credentials(*cred), "s3", "us-east-1").add_auth(req)
+    lines = "".join(f"{k}: {v}\r\n" for k, v in req.headers.items() if k.lower() != "host")
+    return f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{e.port}\r\n{unsigned}{lines}\r\n".encode()
+
+
 def xml_code(resp):
     """The <Code> of an S3 error body, or None."""
     if not resp.body:

@@ -4,12 +4,8 @@ a per-client-IP rate limit answers 429 SlowDown, with X-Forwarded-For believed o
 import socket
 import time
 
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
-
 from conftest import scaled
-from s3env import BUCKET, RW, make_client, raw, write_config, xml_code
+from s3env import BUCKET, make_client, raw, signed_head, write_config, xml_code
 
 
 def start(server, tmp_path, extra):
@@ -20,15 +16,11 @@ class HeldPut:
     """A PUT whose body stops after its first bytes: it holds its place in the budget until finish()."""
 
     def __init__(self, srv, key, size=1000):
-        path = f"/{BUCKET}/{key}"
-        req = AWSRequest(method="PUT", url=srv.url + path,
-                         headers={"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD", "Content-Length": str(size)})
-        SigV4Auth(Credentials(*RW), "s3", "us-east-1").add_auth(req)
-        head = f"PUT {path} HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\n" + "".join(
-            f"{k}: {v}\r\n" for k, v in req.headers.items() if k.lower() != "host") + "\r\n"
+        head = signed_head(srv, "PUT", f"/{BUCKET}/{key}",
+                           {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD", "Content-Length": str(size)})
         self.size = size
         self.sock = socket.create_connection(("127.0.0.1", srv.port), timeout=scaled(10))
-        self.sock.sendall(head.encode() + b"x" * 10)
+        self.sock.sendall(head + b"x" * 10)
         time.sleep(0.2)  # the server has taken the request in
 
     def finish(self):

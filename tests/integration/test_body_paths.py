@@ -8,11 +8,8 @@ import socket
 import time
 import urllib.request
 
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
-
 from conftest import scaled
-from s3env import BUCKET, RW, _S3Signer, make_client, sha, write_config
+from s3env import BUCKET, make_client, sha, signed_head, write_config
 
 MIB = 1 << 20
 
@@ -60,17 +57,13 @@ def test_fs_get_to_a_client_that_stops_reading_is_cut(server, tmp_path):
     srv = server("--config", str(write_config(tmp_path)), "--idle-timeout", "1s", listen=None)
     size = 24 * MIB
     make_client(srv.url).put_object(Bucket=BUCKET, Key="paths/stall", Body=os.urandom(size))
-    path = f"/{BUCKET}/paths/stall"
-    req = AWSRequest(method="GET", url=srv.url + path, headers={"X-Amz-Content-SHA256": sha(b"")})
-    _S3Signer(Credentials(*RW), "s3", "us-east-1").add_auth(req)
-    head = f"GET {path} HTTP/1.1\r\nHost: {srv.host}:{srv.port}\r\n" + "".join(
-        f"{k}: {v}\r\n" for k, v in req.headers.items() if k.lower() != "host") + "\r\n"
+    head = signed_head(srv, "GET", f"/{BUCKET}/paths/stall", {"X-Amz-Content-SHA256": sha(b"")})
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.settimeout(scaled(10))
     s.connect((srv.host, srv.port))
     try:
-        s.sendall(head.encode())
+        s.sendall(head)
         time.sleep(1.0 + scaled(2))  # not reading: the server's splice into the socket stalls
         got, how = 0, None
         deadline = time.monotonic() + scaled(10)

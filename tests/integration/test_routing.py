@@ -9,10 +9,7 @@ import socket
 import time
 
 from conftest import scaled
-from s3env import BUCKET, RW, _S3Signer, error_of, files_under, make_client, write_config
-
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+from s3env import BUCKET, error_of, files_under, make_client, signed_head, write_config
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -85,14 +82,11 @@ def test_no_room_is_507_before_the_body(server, tmp_path):
 
     # A client that waits for 100-continue is refused without sending a byte of its body.
     size = 100 * KIB
-    path = f"/{BUCKET}/full/expect"
-    req = AWSRequest(method="PUT", url=srv.url + path,
-                     headers={"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD", "Content-Length": str(size)})
-    _S3Signer(Credentials(*RW), "s3", "us-east-1").add_auth(req)
-    head = f"PUT {path} HTTP/1.1\r\nHost: {srv.host}:{srv.port}\r\nExpect: 100-continue\r\n" + "".join(
-        f"{k}: {v}\r\n" for k, v in req.headers.items() if k.lower() != "host") + "\r\n"
+    head = signed_head(srv, "PUT", f"/{BUCKET}/full/expect",
+                       {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD", "Content-Length": str(size)},
+                       unsigned="Expect: 100-continue\r\n")
     with socket.create_connection((srv.host, srv.port), timeout=scaled(10)) as s:
-        s.sendall(head.encode())
+        s.sendall(head)
         got = b""
         while b"\r\n\r\n" not in got:
             d = s.recv(4096)
@@ -178,14 +172,10 @@ def test_client_gone_mid_upload_leaves_nothing(server, tmp_path):
     put(s3, "gone/before", 1000)
     assert used_bytes(srv) == {"disk1": 1000}
     size = 4 * MIB
-    path = f"/{BUCKET}/gone/half"
-    req = AWSRequest(method="PUT", url=srv.url + path,
-                     headers={"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD", "Content-Length": str(size)})
-    _S3Signer(Credentials(*RW), "s3", "us-east-1").add_auth(req)
-    head = f"PUT {path} HTTP/1.1\r\nHost: {srv.host}:{srv.port}\r\n" + "".join(
-        f"{k}: {v}\r\n" for k, v in req.headers.items() if k.lower() != "host") + "\r\n"
+    head = signed_head(srv, "PUT", f"/{BUCKET}/gone/half",
+                       {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD", "Content-Length": str(size)})
     with socket.create_connection((srv.host, srv.port), timeout=scaled(10)) as s:
-        s.sendall(head.encode() + os.urandom(size // 2))
+        s.sendall(head + os.urandom(size // 2))
         time.sleep(0.3)
     deadline = time.monotonic() + scaled(10)
     while used_bytes(srv) != {"disk1": 1000} and time.monotonic() < deadline:

@@ -36,8 +36,8 @@ from backends import (  # noqa: E402,F401  (fixtures)
 from conftest import scaled  # noqa: E402
 from picky_backend import PickyBackend, _sdk_header, crc32_b64  # noqa: E402
 from s3env import (  # noqa: E402
-    BUCKET, MIB, RW, UNDER_WRAPPER, Env, error_of, heavy, md5_etag, multipart_etag, quote_key, raw, sha, unique,
-    xml_code,
+    BUCKET, MIB, RW, UNDER_WRAPPER, Env, error_of, heavy, md5_etag, multipart_etag, quote_key, raw, sha,
+    signed_head, unique, xml_code,
 )
 
 PART = 5 * MIB
@@ -720,14 +720,10 @@ def test_client_gone_mid_upload_leaves_nothing_on_the_backend(orch, moto_server)
     [m] = moto_server(1)
     e = orch([m], "--debug-endpoints")
     size = 4 * MIB
-    path = f"/{BUCKET}/gone/half"
-    req = AWSRequest(method="PUT", url=e.url + path,
-                     headers={"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD", "Content-Length": str(size)})
-    SigV4Auth(Credentials(*RW), "s3", "us-east-1").add_auth(req)
-    head = f"PUT {path} HTTP/1.1\r\nHost: 127.0.0.1:{e.port}\r\n" + "".join(
-        f"{k}: {v}\r\n" for k, v in req.headers.items() if k.lower() != "host") + "\r\n"
+    head = signed_head(e, "PUT", f"/{BUCKET}/gone/half",
+                       {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD", "Content-Length": str(size)})
     with socket.create_connection(("127.0.0.1", e.port), timeout=scaled(10)) as s:
-        s.sendall(head.encode() + os.urandom(size // 2))
+        s.sendall(head + os.urandom(size // 2))
         time.sleep(0.3)
     eventually(lambda: stats_backends(e) == {"b1": 0}, "the abandoned PUT's reservation was not given back")
     assert error_of(lambda: e.client().head_object(Bucket=BUCKET, Key="gone/half")) == ("404", 404)
