@@ -266,6 +266,10 @@ static int resp_finish(struct http_conn *c, struct http_resp *r, int64_t content
      * next bytes on this connection are not known to be a request. */
     if (c->srv->draining || c->continue_pending)
         c->close_after = true;
+    /* A body left unread that will not be drained (too much, or broken off): the connection ends with this answer,
+     * and says so, or the client would send its next request into a closing socket. */
+    if (!c->body_done && (c->body_err || c->body_chunked || c->body_left > HTTP_DRAIN_LIMIT))
+        c->close_after = true;
     /* An Expect: 100-continue request without a body still gets its 100 first, as S3 sends it: botocore takes a
      * final answer to Expect as an early response and misreads the next response on the connection. */
     const char *interim = c->continue_empty ? "HTTP/1.1 100 Continue\r\n\r\n" : "";

@@ -8,6 +8,9 @@
 #define HTTP_CONN_BUF (40 * 1024)
 #define HTTP_MAX_HEAD_LIMIT (32 * 1024)
 
+/* Body bytes a finished request may leave unread and still keep its connection: they are read and dropped. */
+#define HTTP_DRAIN_LIMIT (1024 * 1024)
+
 struct http_conn {
     struct http_server *srv;
     struct coro *co;

@@ -3,12 +3,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <strings.h>
 
 #include "http/http_conn.h"
 
 /* Body bytes left unread by a handler that we still read to keep the connection; beyond this we close. */
-#define HTTP_DRAIN_LIMIT (1024 * 1024)
 
 static void conn_link(struct http_server *srv, struct http_conn *c)
 {
@@ -142,6 +142,26 @@ static bool conn_serve_one(struct http_conn *c)
     return http_conn_finish_request(c, HTTP_DRAIN_LIMIT) && !c->srv->draining;
 }
 
+enum { LINGER_MAX = 16 << 20 }; /* bytes a closing connection reads and drops, at most */
+
+/* A connection closed while its client may still be sending (a body refused or cut short before its end) is shut
+ * for writing first, and what the client still sends is read and dropped for a moment: closing a socket with unread
+ * input makes the kernel answer with a reset, which can destroy the error response before the client has read it. */
+static void conn_linger(struct http_conn *c)
+{
+    if (c->body_done || c->srv->draining)
+        return;
+    shutdown(c->fd, SHUT_WR);
+    char scratch[16384];
+    int64_t deadline = coro_deadline_in(CORO_SEC(2));
+    for (size_t total = 0; total < LINGER_MAX;) {
+        ssize_t n = coro_recv(c->fd, scratch, sizeof(scratch), 0, deadline);
+        if (n <= 0)
+            break;
+        total += (size_t)n;
+    }
+}
+
 struct conn_start {
     struct http_server *srv;
     int fd;
@@ -153,7 +173,8 @@ static void conn_main(void *arg)
     free(arg);
     struct http_server *srv = start.srv;
     char buf[HTTP_CONN_BUF];
-    struct http_conn c = {.srv = srv, .co = coro_self(), .fd = start.fd, .buf = buf, .cap = sizeof(buf)};
+    struct http_conn c = {.srv = srv, .co = coro_self(), .fd = start.fd, .buf = buf, .cap = sizeof(buf),
+                          .body_done = true}; /* no request yet, so no body left unread */
 
     conn_link(srv, &c);
     long open = atomic_fetch_add(&srv->shared->connections, 1) + 1;
@@ -163,6 +184,7 @@ static void conn_main(void *arg)
         while (conn_serve_one(&c))
             ;
     }
+    conn_linger(&c);
     atomic_fetch_sub(&srv->shared->connections, 1);
     coro_close(c.fd);
     conn_unlink(srv, &c);
