@@ -4,6 +4,7 @@
 #include "http/http_chunked.h"
 
 #include "http/http_parser.h"
+#include "util/hex.h"
 
 struct http_chunked_limits http_chunked_limits_default(void)
 {
@@ -13,17 +14,6 @@ struct http_chunked_limits http_chunked_limits_default(void)
 void http_chunked_init(struct http_chunked *c)
 {
     *c = (struct http_chunked){ .state = HTTP_CHUNKED_SIZE };
-}
-
-static int hex_value(unsigned char b)
-{
-    if (b >= '0' && b <= '9')
-        return b - '0';
-    if (b >= 'a' && b <= 'f')
-        return b - 'a' + 10;
-    if (b >= 'A' && b <= 'F')
-        return b - 'A' + 10;
-    return -1;
 }
 
 static bool is_ows(unsigned char b)
@@ -46,7 +36,7 @@ static int chunked_size_byte(struct http_chunked *c, const struct http_chunked_l
         return -400;
     switch (c->state) {
     case HTTP_CHUNKED_SIZE: {
-        int d = hex_value(b);
+        int d = hex_digit_value(b);
         if (d >= 0) {
             if (c->left > ((uint64_t)INT64_MAX - (uint64_t)d) / 16)
                 return -413;

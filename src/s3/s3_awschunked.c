@@ -1,6 +1,7 @@
 /* Size and trailer lines are gathered into d->line (bounded by max_line) and parsed when their CRLF arrives;
  * payload runs are skipped over in one step, their length being known from the size line. */
 #include "s3/s3_awschunked.h"
+#include "util/hex.h"
 
 #include <string.h>
 #include <strings.h>
@@ -56,21 +57,10 @@ void s3_awschunked_init(struct s3_awschunked *d, const struct s3_awschunked_conf
     d->state = S3_AWSCHUNKED_SIZE_LINE;
 }
 
-static int hex_value(unsigned char b)
-{
-    if (b >= '0' && b <= '9')
-        return b - '0';
-    if (b >= 'a' && b <= 'f')
-        return b - 'a' + 10;
-    if (b >= 'A' && b <= 'F')
-        return b - 'A' + 10;
-    return -1;
-}
-
 static bool is_hex(const char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (hex_value((unsigned char)p[i]) < 0)
+        if (hex_digit_value((unsigned char)p[i]) < 0)
             return false;
     return true;
 }
@@ -101,7 +91,7 @@ static int size_line(struct s3_awschunked *d, struct s3_awschunked_event *ev)
     size_t n = d->line_len, i = 0;
     uint64_t size = 0;
     for (; i < n; i++) {
-        int v = hex_value((unsigned char)p[i]);
+        int v = hex_digit_value((unsigned char)p[i]);
         if (v < 0)
             break;
         if (size > (UINT64_MAX >> 4))

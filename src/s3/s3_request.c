@@ -4,17 +4,7 @@
 #include <sys/types.h>
 
 #include "s3/s3_request.h"
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "util/hex.h"
 
 ssize_t s3_percent_decode(char *dst, size_t cap, const char *src, size_t n, bool plus_is_space)
 {
@@ -26,7 +16,7 @@ ssize_t s3_percent_decode(char *dst, size_t cap, const char *src, size_t n, bool
         if (c == '%') {
             if (i + 2 >= n)
                 return -1;
-            int h = hex_value(src[i + 1]), l = hex_value(src[i + 2]);
+            int h = hex_digit_value((unsigned char)src[i + 1]), l = hex_digit_value((unsigned char)src[i + 2]);
             if (h < 0 || l < 0)
                 return -1;
             c = (char)(h * 16 + l);

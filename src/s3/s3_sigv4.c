@@ -2,6 +2,7 @@
  * that feeds SHA-256, and the query string is sorted as an array of slices of the wire form, compared through an
  * iterator that yields their canonical (decoded-then-encoded) bytes. */
 #include "s3/s3_sigv4.h"
+#include "util/hex.h"
 
 #include <errno.h>
 #include <string.h>
@@ -80,17 +81,6 @@ static bool is_unreserved(unsigned char c)
            c == '_' || c == '~';
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool is_ows(unsigned char c)
 {
     return c == ' ' || c == '\t';
@@ -126,7 +116,7 @@ static int pct_byte(const char *src, size_t n, size_t i)
 {
     if (n - i < 3)
         return -1;
-    int hi = hex_value((unsigned char)src[i + 1]), lo = hex_value((unsigned char)src[i + 2]);
+    int hi = hex_digit_value((unsigned char)src[i + 1]), lo = hex_digit_value((unsigned char)src[i + 2]);
     return hi < 0 || lo < 0 ? -1 : hi << 4 | lo;
 }
 
@@ -704,7 +694,7 @@ static bool is_hex64(const char *p, size_t n)
     if (n != 64)
         return false;
     for (size_t i = 0; i < n; i++)
-        if (hex_value((unsigned char)p[i]) < 0)
+        if (hex_digit_value((unsigned char)p[i]) < 0)
             return false;
     return true;
 }

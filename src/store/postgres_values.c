@@ -9,6 +9,7 @@
 
 #include "store/postgres_impl.h"
 #include "util/log.h"
+#include "util/hex.h"
 
 enum { BYTEA_OID = 17 };
 
@@ -233,17 +234,6 @@ void store_pg_param_usage(struct store_pg_call *k, const struct store_usage *d, 
 
 /* --- columns ---------------------------------------------------------------------------------------------------- */
 
-static int hex_val(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* A bytea column's bytes (NUL-terminated in the arena, *len without it), or a text column's text as is. */
 static int col_bytes(const PGresult *r, int row, int col, struct store_arena **a, const char **dst, size_t *len)
 {
@@ -265,7 +255,7 @@ static int col_bytes(const PGresult *r, int row, int col, struct store_arena **a
     if (!out)
         return -ENOMEM;
     for (size_t i = 2; i < n; i += 2) {
-        int hi = hex_val(v[i]), lo = hex_val(v[i + 1]);
+        int hi = hex_digit_value((unsigned char)v[i]), lo = hex_digit_value((unsigned char)v[i + 1]);
         if (hi < 0 || lo < 0) {
             log_error("store: a malformed bytea value");
             return -EIO;
