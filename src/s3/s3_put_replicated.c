@@ -108,15 +108,17 @@ void s3_put_replicated(const struct s3_call *k, struct s3_put_body *body, int64_
                                                          .size = size},
                                   &r->intent);
         if (err < 0) {
+            replicas_undo(k, p);
             s3_respond_store_error(k, err);
-            goto undo;
+            goto out;
         }
     }
 
     err = body_fanout_init(&p->fan, &body->src, p->n);
     if (err < 0) {
+        replicas_undo(k, p);
         s3_fail(k, 500, "InternalError", "We encountered an internal error. Please try again.");
-        goto undo;
+        goto out;
     }
     struct coro_wg wg = CORO_WG_INIT;
     for (size_t i = 0; i < p->n; i++) {
@@ -150,14 +152,17 @@ void s3_put_replicated(const struct s3_call *k, struct s3_put_body *body, int64_
             commit_intent = r->intent;
         copies[stored++] = (struct store_copy){.backend = r->be->name, .backend_key = r->bkey, .size = size};
     }
+    /* A failed PUT takes its copies back before it answers, so a client that hears the error finds none left. */
     if (body_err < 0 || body->fail.status) {
+        replicas_undo(k, p);
         s3_put_respond_error(k, body, body_err < 0 ? body_err : -EBADMSG);
-        goto undo;
+        goto out;
     }
     if (stored < quorum) {
         log_error("PUT %s/%s: %zu of %zu copies stored, %zu needed", k->r->bucket, k->r->key, stored, p->n, quorum);
+        replicas_undo(k, p);
         s3_put_respond_error(k, body, first_err ? first_err : -EIO);
-        goto undo;
+        goto out;
     }
 
     char etag[40];
@@ -171,8 +176,10 @@ void s3_put_replicated(const struct s3_call *k, struct s3_put_body *body, int64_
         .n_copies = stored,
         .intent = commit_intent,
     };
-    if (!s3_put_commit(k, meta, cond, &res))
-        goto undo;
+    if (!s3_put_commit(k, meta, cond, &res)) {
+        replicas_undo(k, p);
+        goto out;
+    }
     /* Committed: the other stored copies' intents are resolved by the object itself; failed ones never held bytes. */
     for (size_t i = 0; i < p->n; i++) {
         struct replica *r = &p->r[i];
@@ -183,9 +190,6 @@ void s3_put_replicated(const struct s3_call *k, struct s3_put_body *body, int64_
         else
             placement_release(k->svc->placement, &r->slot);
     }
-    goto out;
-undo:
-    replicas_undo(k, p);
 out:
     for (size_t i = 0; i < p->n; i++)
         placement_release(k->svc->placement, &p->r[i].slot);
