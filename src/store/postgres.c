@@ -97,6 +97,13 @@ const char *const store_pg_sql[PG_STMT_COUNT] = {
                              "ON CONFLICT (backend) DO UPDATE SET state = EXCLUDED.state, changed_ms = EXCLUDED.changed_ms",
     [PG_BACKEND_STATE_DELETE] = "DELETE FROM backend_state WHERE backend = $1",
     [PG_BACKEND_STATES] = "SELECT backend, state, changed_ms FROM backend_state ORDER BY backend",
+    /* Job locks use the two-key form, (21299 = "S3", job): pg_try_advisory_lock() counts re-entries, so a lock
+     * the session holds already is reported, not taken again, and one unlock gives it up. */
+    [PG_JOB_LOCK] = "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+                    "AND classid = 21299 AND objid = $1::integer::oid AND objsubid = 2 AND granted) "
+                    "OR pg_try_advisory_lock(21299, $1::integer)",
+    [PG_JOB_UNLOCK] = "SELECT pg_advisory_unlock(21299, $1::integer) FROM pg_locks WHERE locktype = 'advisory' "
+                      "AND pid = pg_backend_pid() AND classid = 21299 AND objid = $1::integer::oid AND objsubid = 2",
 };
 
 static int pg_dispatch(struct store_pg_call *k, struct store_req *r)
@@ -156,6 +163,10 @@ static int pg_dispatch(struct store_pg_call *k, struct store_req *r)
         return store_pg_backend_state_set(k, r);
     case STORE_REQ_BACKEND_STATES:
         return store_pg_backend_states(k, r);
+    case STORE_REQ_JOB_LOCK:
+        return store_pg_job_lock(k, r);
+    case STORE_REQ_JOB_UNLOCK:
+        return store_pg_job_unlock(k, r);
     }
     return -EINVAL;
 }
@@ -171,7 +182,8 @@ static void pg_execute(struct store *s, struct store_req *req)
     struct store_pg_call k = {.ps = ps, .deadline = coro_now() + ps->timeout_ns + PG_CLIENT_GRACE_NS};
     int err;
     for (int attempt = 0;; attempt++) {
-        if ((err = store_pg_acquire(&k)) < 0)
+        bool job = req->kind == STORE_REQ_JOB_LOCK || req->kind == STORE_REQ_JOB_UNLOCK;
+        if ((err = job ? store_pg_acquire_locks(&k) : store_pg_acquire(&k)) < 0)
             break;
         err = pg_dispatch(&k, req);
         /* A connection idle since the server restarted fails its next query. A read is safe to run again on a

@@ -366,6 +366,9 @@ void store_pg_pools_free(struct store_pg *ps)
     if (ps->plain)
         pg_pool_free(ps->plain);
     ps->plain = NULL;
+    if (ps->locks)
+        pg_pool_free(ps->locks);
+    ps->locks = NULL;
 }
 
 /* Takes a free slot of the pool: a connected one first, else one to connect (unless backing off). NULL when all
@@ -426,17 +429,12 @@ static int pg_conn_open(struct store_pg_call *k)
     return 0;
 }
 
-int store_pg_acquire(struct store_pg_call *k)
+/* Waits for a free connection of k->pool and opens it. */
+static int pg_pool_acquire(struct store_pg_call *k)
 {
-    struct store_pg *ps = k->ps;
-    if (!coro_self()) {
-        pthread_mutex_lock(&ps->plain_lock);
-        k->pool = ps->plain;
-    } else if (!(k->pool = pg_pool_of(ps, coro_sched_self()))) {
-        return -ENOMEM;
-    }
     while (!(k->conn = pg_pool_take(k->pool))) {
-        /* Only coroutines get here: the plain pool's one connection is free under its lock. */
+        /* Only coroutines get here: the plain pool's one connection is free under its lock, and a plain thread
+         * owning the locks' connection runs one call at a time. */
         int err = coro_waitq_wait(&k->pool->waiters, k->deadline);
         if (err == -ECANCELED)
             coro_yield(); /* cancelled: cannot park, yet the call must run (store.h) */
@@ -447,6 +445,34 @@ int store_pg_acquire(struct store_pg_call *k)
     if (err < 0)
         store_pg_release(k);
     return err;
+}
+
+int store_pg_acquire(struct store_pg_call *k)
+{
+    struct store_pg *ps = k->ps;
+    if (!coro_self()) {
+        pthread_mutex_lock(&ps->plain_lock);
+        k->pool = ps->plain;
+    } else if (!(k->pool = pg_pool_of(ps, coro_sched_self()))) {
+        return -ENOMEM;
+    }
+    return pg_pool_acquire(k);
+}
+
+int store_pg_acquire_locks(struct store_pg_call *k)
+{
+    struct store_pg *ps = k->ps;
+    pthread_mutex_lock(&ps->pools_lock);
+    if (!ps->locks && (ps->locks = pg_pool_new(coro_self() ? coro_sched_self() : NULL, 1)))
+        ps->locks_owner = pthread_self();
+    bool mine = ps->locks && pthread_equal(ps->locks_owner, pthread_self());
+    pthread_mutex_unlock(&ps->pools_lock);
+    if (!ps->locks)
+        return -ENOMEM;
+    if (!mine)
+        return -EXDEV;
+    k->pool = ps->locks;
+    return pg_pool_acquire(k);
 }
 
 void store_pg_release(struct store_pg_call *k)

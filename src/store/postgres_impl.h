@@ -45,6 +45,8 @@ enum store_pg_stmt {
     PG_BACKEND_STATE_PUT,
     PG_BACKEND_STATE_DELETE,
     PG_BACKEND_STATES,
+    PG_JOB_LOCK,
+    PG_JOB_UNLOCK,
     PG_STMT_COUNT
 };
 /* The SQL of each statement (postgres.c). */
@@ -77,6 +79,9 @@ struct store_pg {
     struct store_pg_pool *pools;
     pthread_mutex_t plain_lock; /* a plain thread holds it for its whole call */
     struct store_pg_pool *plain;
+    /* The job locks' session: one connection, used by the thread that took the first job lock (locks_owner). */
+    struct store_pg_pool *locks;
+    pthread_t locks_owner;
 };
 
 enum { STORE_PG_PARAMS_MAX = 32 };
@@ -100,6 +105,8 @@ int store_pg_pools_init(struct store_pg *ps);
  * k->deadline; release gives it back and frees k's parameters. */
 int store_pg_acquire(struct store_pg_call *k);
 void store_pg_release(struct store_pg_call *k);
+/* Takes the job locks' connection instead (-EXDEV from another thread than its owner's). */
+int store_pg_acquire_locks(struct store_pg_call *k);
 void store_pg_pools_free(struct store_pg *ps);
 /* Runs statement id with the parameters added since the last run (then cleared). 0 with *res (the caller
  * PQclear()s it), or -errno: the functions' S3xxx SQLSTATEs map to the contract's errors, the rest is logged. */
@@ -179,5 +186,7 @@ int store_pg_bucket_create(struct store_pg_call *k, struct store_req *req);
 int store_pg_bucket_delete(struct store_pg_call *k, struct store_req *req);
 int store_pg_bucket_get(struct store_pg_call *k, struct store_req *req);
 int store_pg_bucket_list(struct store_pg_call *k, struct store_req *req);
+int store_pg_job_lock(struct store_pg_call *k, struct store_req *req);
+int store_pg_job_unlock(struct store_pg_call *k, struct store_req *req);
 
 #endif

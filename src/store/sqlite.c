@@ -6,6 +6,7 @@
  * one commit (one fsync with synchronous=FULL), and a ring thread never waits for the disk. */
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "store/sqlite_impl.h"
@@ -300,6 +301,10 @@ static int sqlite_dispatch(struct store_sqlite *ss, struct store_req *r)
         return store_sqlite_backend_state_set(ss, r);
     case STORE_REQ_BACKEND_STATES:
         return store_sqlite_backend_states(ss, r);
+    case STORE_REQ_JOB_LOCK:
+        return store_sqlite_job_lock(ss, r);
+    case STORE_REQ_JOB_UNLOCK:
+        return store_sqlite_job_unlock(ss, r);
     }
     return -EINVAL;
 }
@@ -484,6 +489,10 @@ static void sqlite_free(struct store_sqlite *ss, bool thread_started)
     for (int i = 0; i < STMT_COUNT; i++)
         sqlite3_finalize(ss->stmts[i]);
     sqlite3_close(ss->db);
+    for (int j = 0; j < STORE_JOB_COUNT; j++)
+        if (ss->job_fd[j] >= 0)
+            close(ss->job_fd[j]);
+    free(ss->path);
     free(ss->batch);
     pthread_cond_destroy(&ss->cond);
     pthread_mutex_destroy(&ss->lock);
@@ -565,9 +574,12 @@ int store_sqlite_open(struct store **out, const struct store_sqlite_config *cfg)
     }
     pthread_mutex_init(&ss->lock, NULL);
     pthread_cond_init(&ss->cond, NULL);
+    for (int j = 0; j < STORE_JOB_COUNT; j++)
+        ss->job_fd[j] = -1;
+    ss->path = strdup(cfg->path);
     ss->max_batch = cfg->max_batch ? cfg->max_batch : 1024;
     ss->batch = calloc(ss->max_batch, sizeof(*ss->batch));
-    err = ss->batch ? sqlite_configure(ss, cfg) : -ENOMEM;
+    err = ss->batch && ss->path ? sqlite_configure(ss, cfg) : -ENOMEM;
     if (!err) {
         /* The connection moves to the store thread here and is used by it alone from now on. */
         err = -pthread_create(&ss->thread, NULL, sqlite_thread, ss);

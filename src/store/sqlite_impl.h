@@ -74,6 +74,9 @@ struct store_sqlite {
     struct store_req *head, *tail;
     bool stop;
     pthread_t thread;
+
+    char *path;                     /* the database file: the job locks' files are named after it */
+    int job_fd[STORE_JOB_COUNT];    /* the flock()ed file of each job lock this handle holds, else -1 */
 };
 
 /* The statement, reset and ready for binding, or NULL when it cannot be prepared (logged). Reset it again
@@ -187,5 +190,7 @@ int store_sqlite_backend_usage(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_usage_add(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_backend_state_set(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_backend_states(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_job_lock(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_job_unlock(struct store_sqlite *ss, struct store_req *req);
 
 #endif

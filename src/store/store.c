@@ -46,6 +46,8 @@ bool store_req_is_read(const struct store_req *req)
     case STORE_REQ_BUCKET_LIST:
     case STORE_REQ_BACKEND_USAGE:
     case STORE_REQ_BACKEND_STATES:
+    case STORE_REQ_JOB_LOCK:   /* no transaction: the locks live beside the data */
+    case STORE_REQ_JOB_UNLOCK:
         return true;
     default:
         return false;
@@ -751,4 +753,27 @@ void store_backend_state_list_free(struct store_backend_state_list *l)
 {
     store_arena_free(l->mem);
     memset(l, 0, sizeof(*l));
+}
+
+const char *store_job_name(enum store_job job)
+{
+    static const char *const names[STORE_JOB_COUNT] = {[STORE_JOB_CLEANER] = "cleaner", [STORE_JOB_REAPER] = "reaper"};
+    return (unsigned)job < STORE_JOB_COUNT ? names[job] : NULL;
+}
+
+int store_job_lock(struct store *s, enum store_job job, bool *held)
+{
+    *held = false;
+    if ((unsigned)job >= STORE_JOB_COUNT)
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_JOB_LOCK, .u.job = {job, held}};
+    return store_run(s, &req);
+}
+
+int store_job_unlock(struct store *s, enum store_job job)
+{
+    if ((unsigned)job >= STORE_JOB_COUNT)
+        return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_JOB_UNLOCK, .u.job = {job, NULL}};
+    return store_run(s, &req);
 }

@@ -437,6 +437,21 @@ int store_backend_state_set(struct store *s, const char *backend, enum store_bac
 int store_backend_states(struct store *s, struct store_backend_state_list *out);
 void store_backend_state_list_free(struct store_backend_state_list *l);
 
+/* --- background job locks (M4) ----------------------------------------------------------------------------------
+ *
+ * A background job that must run on one instance at a time (the cleaner, the pending reaper) takes its lock before
+ * each run. The lock belongs to the store handle and is lost with what holds it: on PostgreSQL a session advisory
+ * lock on a connection kept for the locks (a crashed instance's lock goes with its connection); on SQLite an
+ * flock() on a file beside the database (it goes with the process). A job therefore asks again before each batch
+ * rather than trusting an earlier answer. Job locks are taken by one thread per handle (the worker ring). */
+enum store_job { STORE_JOB_CLEANER, STORE_JOB_REAPER, STORE_JOB_COUNT };
+const char *store_job_name(enum store_job job);
+/* *held: true when this handle holds the lock (taken now or before), false when another holds it. Errors:
+ * -EINVAL no such job; -EXDEV called from another thread than the handle's first job-lock call; store errors. */
+int store_job_lock(struct store *s, enum store_job job, bool *held);
+/* Gives the lock up (nothing happens if this handle does not hold it). */
+int store_job_unlock(struct store *s, enum store_job job);
+
 /* --- usage counters (O3) ------------------------------------------------------------------------------------ */
 
 /* A backend's use in one calendar month: requests sent to it, bytes read from it and bytes written to it. */

@@ -43,6 +43,8 @@ enum store_req_kind {
     STORE_REQ_USAGE_ADD,
     STORE_REQ_BACKEND_STATE_SET,
     STORE_REQ_BACKEND_STATES,
+    STORE_REQ_JOB_LOCK,
+    STORE_REQ_JOB_UNLOCK,
 };
 
 /* One call. Arguments are borrowed from the caller (valid until completion); every output pointer is non-NULL
@@ -148,6 +150,10 @@ struct store_req {
         struct {
             struct store_backend_state_list *out;
         } backend_states;
+        struct {
+            enum store_job job;
+            bool *held; /* lock only */
+        } job;
         struct {
             const char *month;
             const struct store_usage *deltas;

@@ -2434,6 +2434,50 @@ static void test_backend_state(void)
     CHECK_EQ(store_backend_state_set(st, "x", (enum store_backend_state)7), -EINVAL);
 }
 
+/* --- job locks ------------------------------------------------------------------------------------------------ */
+
+/* A second handle on the same database, as a second s3orch instance would open (defined per implementation). */
+static int store_open_again(struct store **out);
+
+static bool job_held(struct store *s, enum store_job job)
+{
+    bool held = true;
+    CHECK_EQ(store_job_lock(s, job, &held), 0);
+    return held;
+}
+
+/* One handle holds a job's lock at a time; asking again is not taking it twice; an unlock or the holder's end
+ * frees it for the other. */
+static void test_job_locks(void)
+{
+    struct store *other = NULL;
+    CHECK_EQ(store_open_again(&other), 0);
+    if (!other)
+        return;
+    CHECK(job_held(st, STORE_JOB_CLEANER));
+    CHECK(job_held(st, STORE_JOB_CLEANER));
+    CHECK(!job_held(other, STORE_JOB_CLEANER));
+    CHECK(job_held(other, STORE_JOB_REAPER));
+    CHECK(!job_held(st, STORE_JOB_REAPER));
+    /* One unlock frees it, though it was asked for twice. */
+    CHECK_EQ(store_job_unlock(st, STORE_JOB_CLEANER), 0);
+    CHECK(job_held(other, STORE_JOB_CLEANER));
+    CHECK(!job_held(st, STORE_JOB_CLEANER));
+    CHECK_EQ(store_job_unlock(st, STORE_JOB_CLEANER), 0); /* not held: nothing happens */
+    CHECK(!job_held(st, STORE_JOB_CLEANER));
+    /* The holder goes away (an instance that died): its locks go with it. */
+    store_close(other);
+    CHECK(job_held(st, STORE_JOB_CLEANER));
+    CHECK(job_held(st, STORE_JOB_REAPER));
+    bool held = true;
+    CHECK_EQ(store_job_lock(st, STORE_JOB_COUNT, &held), -EINVAL);
+    CHECK(!held);
+    CHECK_EQ(store_job_unlock(st, (enum store_job)-1), -EINVAL);
+    CHECK(strcmp(store_job_name(STORE_JOB_REAPER), "reaper") == 0);
+    CHECK_EQ(store_job_unlock(st, STORE_JOB_CLEANER), 0);
+    CHECK_EQ(store_job_unlock(st, STORE_JOB_REAPER), 0);
+}
+
 static void contract_suite(void)
 {
     RUN(test_put_get);
@@ -2460,6 +2504,7 @@ static void contract_suite(void)
     RUN(test_usage_counters);
     RUN(test_usage_concurrent);
     RUN(test_backend_state);
+    RUN(test_job_locks);
     RUN(test_breaker);
     RUN(test_object_clone);
     RUN(test_concurrent_commits);
@@ -2491,6 +2536,8 @@ static int open_sqlite(const char *path, struct store **out)
 {
     return store_sqlite_open(out, &(struct store_sqlite_config){.path = path});
 }
+
+static int store_open_again(struct store **out) { return open_sqlite(db_path, out); }
 
 static void test_reopen(void)
 {

@@ -73,6 +73,8 @@ static int open_pg(const char *dsn, struct store **out)
     return store_pg_open(out, &(struct store_pg_config){.dsn = dsn});
 }
 
+static int store_open_again(struct store **out) { return open_pg(store_dsn, out); }
+
 /* Runs one SQL statement on the database of dsn; the first column of the first row as a number, -1 on failure. */
 static long long db_value(const char *dsn, const char *sql)
 {
@@ -251,6 +253,42 @@ static void *rival_main(void *arg)
 
 static int str_cmp(const void *a, const void *b) { return strcmp(a, b); }
 
+static void *job_lock_elsewhere(void *arg)
+{
+    bool held;
+    *(int *)arg = store_job_lock(st, STORE_JOB_CLEANER, &held);
+    return NULL;
+}
+
+/* A job lock lives on its session: when the server ends that session, another instance can take the lock, and
+ * the first learns it lost it at its next ask. Only the thread that took the handle's first lock takes others. */
+static void test_job_lock_session(void)
+{
+    struct store *other = NULL;
+    CHECK_EQ(open_pg(store_dsn, &other), 0);
+    if (!other)
+        return;
+    bool held = false;
+    CHECK_EQ(store_job_lock(st, STORE_JOB_CLEANER, &held), 0);
+    CHECK(held);
+    CHECK_EQ(store_job_lock(other, STORE_JOB_CLEANER, &held), 0);
+    CHECK(!held);
+    terminate_connections();
+    CHECK_EQ(store_job_lock(other, STORE_JOB_CLEANER, &held), 0);
+    CHECK(held);
+    CHECK_EQ(store_job_lock(st, STORE_JOB_CLEANER, &held), 0);
+    CHECK(!held);
+    pthread_t t;
+    int res = 0;
+    CHECK_EQ(pthread_create(&t, NULL, job_lock_elsewhere, &res), 0);
+    pthread_join(t, NULL);
+    CHECK_EQ(res, -EXDEV);
+    store_close(other);
+    CHECK_EQ(store_job_lock(st, STORE_JOB_CLEANER, &held), 0);
+    CHECK(held);
+    CHECK_EQ(store_job_unlock(st, STORE_JOB_CLEANER), 0);
+}
+
 /* Two store handles (two s3orch instances) on two threads commit one key over and over: every commit succeeds,
  * every version but the last is displaced exactly once, and the queue holds exactly those copies. */
 static void test_two_instances_one_key(void)
@@ -323,6 +361,7 @@ int main(void)
     contract_suite();
     /* PostgreSQL's own */
     RUN(test_two_instances_one_key);
+    RUN(test_job_lock_session);
     RUN(test_reconnect);
     RUN(test_migrate_race);
     RUN(test_unreachable);
