@@ -22,6 +22,9 @@ static void usage(FILE *out)
                  "  --config FILE             configuration file (YAML); the flags below override its server keys\n"
                  "  --data-dir DIR            without --config: where the embedded default keeps its database,\n"
                  "                            disks and credential (default ./s3orch-data)\n"
+                 "  --mode all|api|worker     all (default): S3 API and background jobs; api: the S3 API only;\n"
+                 "                            worker: background jobs only, listening (for /health) only when\n"
+                 "                            --listen is given\n"
                  "  --listen HOST:PORT        address to listen on (default 127.0.0.1:9000; port 0 = any free)\n"
                  "  --threads N               request threads (default: usable CPUs, from affinity and cgroup)\n"
                  "  --max-connections N       open client connections at most (default 10000)\n"
@@ -52,16 +55,29 @@ static int parse_count_opt(const char *name, const char *arg, long min, long *ou
     return -1;
 }
 
+static int parse_mode_opt(const char *arg, enum serve_mode *out)
+{
+    static const char *const names[] = {[SERVE_MODE_ALL] = "all", [SERVE_MODE_API] = "api",
+                                        [SERVE_MODE_WORKER] = "worker"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(arg, names[i]) == 0) {
+            *out = (enum serve_mode)i;
+            return 0;
+        }
+    fprintf(stderr, "s3orch: --mode: want all, api or worker, got '%s'\n", arg);
+    return -1;
+}
+
 enum serve_opt {
     OPT_LISTEN = 1, OPT_THREADS, OPT_MAXCONN, OPT_HEADER, OPT_IDLE, OPT_SHUTDOWN, OPT_DEBUG, OPT_COPY_BODIES,
-    OPT_HELP, OPT_CONFIG, OPT_DATA_DIR
+    OPT_HELP, OPT_CONFIG, OPT_DATA_DIR, OPT_MODE
 };
 
 /* The config file's server keys, for every option not given on the command line (bit 1 << OPT_x in `given`). */
 static void serve_options_from_config(struct serve_options *o, const struct config_server *s, unsigned given)
 {
     if (!(given & (1u << OPT_LISTEN)))
-        o->listen = s->listen_addr;
+        o->listen = o->mode == SERVE_MODE_WORKER ? NULL : s->listen_addr;
     if (!(given & (1u << OPT_THREADS)))
         o->threads = (int)s->threads;
     if (!(given & (1u << OPT_MAXCONN)))
@@ -114,6 +130,7 @@ static int cmd_serve(int argc, char **argv)
         {"debug-copy-bodies", no_argument, NULL, OPT_COPY_BODIES},
         {"config", required_argument, NULL, OPT_CONFIG},
         {"data-dir", required_argument, NULL, OPT_DATA_DIR},
+        {"mode", required_argument, NULL, OPT_MODE},
         {"help", no_argument, NULL, OPT_HELP},
         {0, 0, 0, 0},
     };
@@ -137,6 +154,7 @@ static int cmd_serve(int argc, char **argv)
         case OPT_COPY_BODIES: o.http.copy_bodies = true; break;
         case OPT_CONFIG: config_file = optarg; break;
         case OPT_DATA_DIR: data_dir = optarg; break;
+        case OPT_MODE: bad |= parse_mode_opt(optarg, &o.mode); break;
         case OPT_HELP: usage(stdout); return 0;
         default: bad = 1;
         }

@@ -174,8 +174,11 @@ struct config_usage_flush {
 };
 
 struct config_cleanup_queue {
+    int64_t interval; /* how often the cleaner and the pending reaper look */
     int64_t concurrency;
     int64_t max_attempts;
+    int64_t retry_backoff;   /* the first retry's wait; doubled each time up to 24h */
+    int64_t pending_timeout; /* PUT intents older than this are abandoned (the pending reaper) */
     int64_t multipart_stale_timeout;
 };
 

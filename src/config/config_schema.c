@@ -200,10 +200,15 @@ static const struct config_schema usage_flush_schema = {usage_flush_fields, NFIE
                                                         sizeof(struct config_usage_flush)};
 
 static const struct config_field cleanup_queue_fields[] = {
+    {"interval", CONFIG_KIND_DURATION, offsetof(struct config_cleanup_queue, interval), .def = "1m", .min = 1},
     {"concurrency", CONFIG_KIND_INT, offsetof(struct config_cleanup_queue, concurrency), .def = "10", .min = 1,
      .max = 10000},
     {"max_attempts", CONFIG_KIND_INT, offsetof(struct config_cleanup_queue, max_attempts), .def = "10", .min = 1,
      .max = 1000},
+    {"retry_backoff", CONFIG_KIND_DURATION, offsetof(struct config_cleanup_queue, retry_backoff), .def = "1m",
+     .min = 1},
+    {"pending_timeout", CONFIG_KIND_DURATION, offsetof(struct config_cleanup_queue, pending_timeout), .def = "6h",
+     .min = 1},
     {"multipart_stale_timeout", CONFIG_KIND_DURATION,
      offsetof(struct config_cleanup_queue, multipart_stale_timeout), .def = "24h", .min = 1},
 };

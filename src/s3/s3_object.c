@@ -21,6 +21,7 @@
 #include "s3/s3_object_meta.h"
 #include "s3/s3_put_body.h"
 #include "store/store.h"
+#include "util/crash_point.h"
 #include "util/log.h"
 
 /* --- conditional requests ------------------------------------------------------------------------------ */
@@ -224,6 +225,7 @@ bool s3_put_commit(const struct s3_call *k, const struct s3_object_meta *meta, c
     };
     s3_object_meta_apply(meta, &obj);
     struct store_cleanup_list displaced = {0};
+    crash_point(CRASH_PUT_BEFORE_COMMIT);
     if (s3_object_commit(k, res->intent, &obj, cond, &displaced) < 0)
         return false;
     struct http_resp resp;

@@ -9,6 +9,7 @@
 
 #include "s3/s3_object.h"
 #include "util/body_fanout.h"
+#include "util/crash_point.h"
 #include "util/log.h"
 
 struct replica {
@@ -180,6 +181,7 @@ void s3_put_replicated(const struct s3_call *k, struct s3_put_body *body, int64_
         replicas_undo(k, p);
         goto out;
     }
+    crash_point(CRASH_REPLICATED_AFTER_COMMIT);
     /* Committed: the other stored copies' intents are resolved by the object itself; failed ones never held bytes. */
     for (size_t i = 0; i < p->n; i++) {
         struct replica *r = &p->r[i];

@@ -160,14 +160,21 @@ void s3_respond_no_room(const struct s3_call *k, int err)
         s3_respond_backend_error(k, err);
 }
 
+/* A failed delete is the row's first failed attempt: the cleaner (worker/cleaner.h) retries it after the backoff. */
 static void displaced_delete_now(const struct s3_service *svc, struct store_cleanup_list *displaced)
 {
     for (size_t i = 0; i < displaced->n; i++) {
         const struct store_cleanup *d = &displaced->v[i];
         struct backend *be = s3_backend_named(svc, d->backend);
-        if (be && backend_del(be, d->backend_key) == 0) {
+        int err = be ? backend_del(be, d->backend_key) : -ENODEV;
+        if (err == 0 || err == -ENOENT) {
             placement_freed(svc->placement, d->backend, d->size);
             store_cleanup_done(svc->store, d->id);
+        } else {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+            store_cleanup_retry(svc->store, d->id, now_ms + svc->cfg->cleanup_queue.retry_backoff / 1000000);
         }
     }
     store_cleanup_list_free(displaced);

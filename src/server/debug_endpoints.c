@@ -12,6 +12,8 @@
 #include "s3/s3_service.h"
 #include "server/debug_endpoints.h"
 #include "util/body_stats.h"
+#include "util/crash_point.h"
+#include "worker/job.h"
 
 #define ECHO_MAX (64 * 1024 * 1024)
 
@@ -67,6 +69,20 @@ static void debug_backend_state(struct http_conn *c, struct http_str query, cons
     http_respond_text(c, 200, draining ? "draining\n" : "active\n");
 }
 
+/* POST /_debug/crash?at=NAME: arms a crash point (util/crash_point.h); at=none disarms. */
+static void debug_crash(struct http_conn *c, struct http_str query)
+{
+    char at[32];
+    enum crash_point p = CRASH_NONE;
+    if (s3_query_get(query, "at", at, sizeof(at)) < 0 ||
+        ((p = crash_point_named(at)) == CRASH_NONE && strcmp(at, "none") != 0)) {
+        s3_error_respond(c, S3_ERR_BAD_REQUEST, NULL, 0);
+        return;
+    }
+    crash_point_arm(p);
+    http_respond_text(c, 200, "armed\n");
+}
+
 static void debug_echo(struct http_conn *c)
 {
     size_t len = 0, cap = 64 * 1024;
@@ -105,10 +121,10 @@ out:
     free(body);
 }
 
-/* {"body_bytes": {"put_splice": N, …}, "backends": {"NAME": {"used_bytes": N, "api_calls": N, …}, …}}: which
- * path object bodies took (util/body_stats.h), what the router counts on each backend (held plus reserved), and
- * its use this month. */
-static void debug_stats(struct http_conn *c, const struct s3_service *svc)
+/* {"body_bytes": {"put_splice": N, …}, "backends": {"NAME": {"used_bytes": N, "api_calls": N, …}, …},
+ * "jobs": {"cleaner": {"holder": B, "passes": N, …}, …}}: which path object bodies took (util/body_stats.h), what
+ * the router counts on each backend (held plus reserved), its use this month, and what the background jobs did. */
+static void debug_stats(struct http_conn *c, const struct s3_service *svc, const struct job_stats *jobs)
 {
     char json[8192];
     size_t n = (size_t)snprintf(json, sizeof(json), "{\"body_bytes\": {");
@@ -125,6 +141,18 @@ static void debug_stats(struct http_conn *c, const struct s3_service *svc)
                               (long long)placement_used(svc->placement, svc->backends[i]->name),
                               (long long)u.api_calls, (long long)u.egress_bytes, (long long)u.ingress_bytes);
     }
+    if (n < sizeof(json))
+        n += (size_t)snprintf(json + n, sizeof(json) - n, "}, \"jobs\": {");
+    for (int j = 0; jobs && j < STORE_JOB_COUNT && n < sizeof(json); j++)
+        n += (size_t)snprintf(json + n, sizeof(json) - n,
+                              "%s\"%s\": {\"holder\": %s, \"passes\": %llu, \"skipped\": %llu, \"done\": %llu, "
+                              "\"failed\": %llu, \"parked\": %llu}",
+                              j ? ", " : "", store_job_name(j), atomic_load(&jobs[j].holder) ? "true" : "false",
+                              (unsigned long long)atomic_load(&jobs[j].passes),
+                              (unsigned long long)atomic_load(&jobs[j].skipped),
+                              (unsigned long long)atomic_load(&jobs[j].done),
+                              (unsigned long long)atomic_load(&jobs[j].failed),
+                              (unsigned long long)atomic_load(&jobs[j].parked));
     if (n < sizeof(json))
         n += (size_t)snprintf(json + n, sizeof(json) - n, "}}\n");
     if (n >= sizeof(json)) {
@@ -289,7 +317,7 @@ out:
 }
 
 bool debug_endpoint_handle(struct http_conn *c, struct http_request *req, struct http_str path,
-                           struct http_str query, const struct s3_service *svc)
+                           struct http_str query, const struct s3_service *svc, const struct job_stats *jobs)
 {
     if (http_str_eq_nocase(path, "/_debug/backend-list") && req->method == HTTP_GET) {
         debug_backend_list(c, query, svc);
@@ -308,7 +336,11 @@ bool debug_endpoint_handle(struct http_conn *c, struct http_request *req, struct
         return true;
     }
     if (http_str_eq_nocase(path, "/_debug/stats") && req->method == HTTP_GET) {
-        debug_stats(c, svc);
+        debug_stats(c, svc, jobs);
+        return true;
+    }
+    if (http_str_eq_nocase(path, "/_debug/crash") && req->method == HTTP_POST) {
+        debug_crash(c, query);
         return true;
     }
     if (http_str_eq_nocase(path, "/_debug/echo") && (req->method == HTTP_PUT || req->method == HTTP_POST)) {

@@ -25,9 +25,11 @@ void router_handle(struct http_conn *c, struct http_request *req, void *ctx)
             http_respond_text(c, 200, "ready");
         return;
     }
-    if (rt->debug_endpoints && debug_endpoint_handle(c, req, path, query, rt->s3))
+    if (rt->debug_endpoints && debug_endpoint_handle(c, req, path, query, rt->s3, rt->job_stats))
         return;
-    if (rt->s3)
+    if (!rt->api)
+        s3_error_respond(c, S3_ERR_SERVICE_UNAVAILABLE, path.p, path.n);
+    else if (rt->s3)
         s3_handle(c, req, rt->s3);
     else
         s3_error_respond(c, S3_ERR_NOT_IMPLEMENTED, path.p, path.n);

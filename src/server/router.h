@@ -7,10 +7,13 @@
 
 #include "http/http_server.h"
 #include "s3/s3_handler.h"
+#include "worker/job.h"
 
 struct router {
     bool debug_endpoints; /* /_debug/…, for tests only (server/debug_endpoints.h) */
     const struct s3_service *s3; /* NULL: every S3 request is NotImplemented */
+    bool api;                    /* false (--mode worker): every S3 request is ServiceUnavailable */
+    const struct job_stats *job_stats; /* STORE_JOB_COUNT, for /_debug/stats; NULL: none */
 };
 
 /* An http_handler_fn; ctx is a struct router. */

@@ -20,6 +20,9 @@
 #include "server/router.h"
 #include "server/serve.h"
 #include "util/log.h"
+#include "worker/cleaner.h"
+#include "worker/job.h"
+#include "worker/reaper.h"
 #include "worker/usage_flush.h"
 
 void serve_options_default(struct serve_options *o)
@@ -50,6 +53,8 @@ struct ring_thread {
     struct http_server srv;
     struct coro_waitq stop_wait; /* worker: woken at shutdown */
     struct s3_service *svc;      /* worker: what its jobs work on; NULL without a config */
+    bool run_jobs;               /* worker: the background jobs too, not only this instance's own chores */
+    struct job_stats *job_stats; /* worker: STORE_JOB_COUNT of them */
     bool stop;
     int start_err;
     sem_t *started;
@@ -75,7 +80,56 @@ static void backend_states_refresh(void *arg)
         log_warn("backend states not refreshed: %s", strerror(-err));
 }
 
-/* The worker ring's jobs: the usage flusher and the backend states' refresh, until shutdown. */
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The background jobs that run on one instance at a time, each a coroutine of the worker ring. */
+struct worker_job {
+    struct ring_thread *t;
+    struct job job;
+    struct coro_wg *wg;
+};
+struct worker_jobs {
+    struct cleaner cleaner;
+    struct reaper reaper;
+    struct worker_job slot[STORE_JOB_COUNT];
+    struct coro_wg wg;
+};
+
+static void worker_job_main(void *arg)
+{
+    struct worker_job *w = arg;
+    job_run(w->t->svc->store, &w->job, &w->t->stop, &w->t->stop_wait);
+    coro_wg_done(w->wg);
+}
+
+static void worker_jobs_start(struct ring_thread *t, struct worker_jobs *w)
+{
+    const struct config_cleanup_queue *q = &t->svc->cfg->cleanup_queue;
+    w->cleaner = (struct cleaner){t->svc, (int)q->concurrency, (int)q->max_attempts, q->retry_backoff / 1000000};
+    w->reaper = (struct reaper){t->svc, q->pending_timeout / 1000000, wall_ms()};
+    w->wg = (struct coro_wg)CORO_WG_INIT;
+    w->slot[STORE_JOB_CLEANER].job = (struct job){STORE_JOB_CLEANER, q->interval, cleaner_pass, &w->cleaner,
+                                                  &t->job_stats[STORE_JOB_CLEANER]};
+    w->slot[STORE_JOB_REAPER].job = (struct job){STORE_JOB_REAPER, q->interval, reaper_pass, &w->reaper,
+                                                 &t->job_stats[STORE_JOB_REAPER]};
+    for (int i = 0; i < STORE_JOB_COUNT; i++) {
+        w->slot[i].t = t;
+        w->slot[i].wg = &w->wg;
+        coro_wg_add(&w->wg, 1);
+        if (!coro_spawn(t->sched, worker_job_main, &w->slot[i])) {
+            coro_wg_done(&w->wg);
+            log_error("%s: cannot start it: out of memory", store_job_name(w->slot[i].job.id));
+        }
+    }
+}
+
+/* The worker ring: the background jobs (unless --mode api), and this instance's own chores, the usage flusher
+ * and the backend states' refresh, until shutdown. */
 static void worker_main(void *arg)
 {
     struct ring_thread *t = arg;
@@ -84,6 +138,9 @@ static void worker_main(void *arg)
             coro_waitq_wait(&t->stop_wait, 0);
         return;
     }
+    struct worker_jobs jobs = {.wg = CORO_WG_INIT};
+    if (t->run_jobs)
+        worker_jobs_start(t, &jobs);
     const struct config_usage_flush *f = &t->svc->cfg->usage_flush;
     struct usage_flush_config fc = {
         .interval_ns = f->interval,
@@ -94,6 +151,8 @@ static void worker_main(void *arg)
         .after_arg = t->svc,
     };
     usage_flush_run(t->svc->usage, t->svc->store, &fc, &t->stop, &t->stop_wait);
+    while (coro_wg_wait(&jobs.wg, 0) == -ECANCELED && jobs.wg.count) /* they use jobs */
+        coro_yield();
 }
 
 static void *thread_main(void *arg)
@@ -292,13 +351,6 @@ static int backend_open_one(const struct config *cfg, const struct config_backen
 }
 
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The usage counters over the configured backends, starting from this month's totals in the store. */
 static int usage_open(const struct config *cfg, struct s3_service *svc)
 {
@@ -414,15 +466,24 @@ int serve_run(const struct serve_options *o)
 {
     cpu_set_t cpus;
     bool pin;
-    int nreq = thread_count(o, &cpus, &pin);
+    /* A worker instance answers /health with one thread, if it listens at all. */
+    int nreq = !o->listen ? 0 : o->mode == SERVE_MODE_WORKER ? 1 : thread_count(o, &cpus, &pin);
     int n = nreq + 1, exit_code = 1;
+    if (nreq <= 1)
+        pin = false;
+    static struct job_stats job_stats[STORE_JOB_COUNT];
     struct ring_thread *threads = calloc((size_t)n, sizeof(*threads));
     atomic_bool *finished = calloc((size_t)n, sizeof(*finished));
     int *fds = calloc((size_t)nreq, sizeof(int));
     sem_t started;
     char shown[300];
     struct s3_service s3 = {.cfg = o->config};
-    struct router router = {.debug_endpoints = o->debug_endpoints, .s3 = o->config ? &s3 : NULL};
+    struct router router = {
+        .debug_endpoints = o->debug_endpoints,
+        .s3 = o->config ? &s3 : NULL,
+        .api = o->mode != SERVE_MODE_WORKER,
+        .job_stats = job_stats,
+    };
     struct http_shared shared = {
         .cfg = o->http,
         .max_connections = o->max_connections,
@@ -443,7 +504,7 @@ int serve_run(const struct serve_options *o)
     signal(SIGPIPE, SIG_IGN);
 
     if (!threads || !finished || !fds || (o->config && storage_open(o->config, &s3) < 0) ||
-        listeners_open(o->listen, nreq, fds, shown, sizeof(shown)) < 0)
+        (nreq && listeners_open(o->listen, nreq, fds, shown, sizeof(shown)) < 0))
         goto out;
 
     int spawned = 0;
@@ -455,6 +516,8 @@ int serve_run(const struct serve_options *o)
         t->listen_fd = i < nreq ? fds[i] : -1;
         t->shared = &shared;
         t->svc = o->config ? &s3 : NULL;
+        t->run_jobs = o->mode != SERVE_MODE_API;
+        t->job_stats = job_stats;
         t->started = &started;
         t->finished = &finished[i];
         if (pthread_create(&t->tid, NULL, thread_main, t) != 0) {
@@ -472,9 +535,16 @@ int serve_run(const struct serve_options *o)
             ok = false;
         }
     if (ok) {
-        log_info("s3orch serving on %s: %d request threads%s, %s", shown, nreq, pin ? " (pinned)" : "",
-                 coro_sched_describe(threads[0].sched));
-        printf("listening on http://%s\n", shown);
+        static const char *const modes[] = {[SERVE_MODE_ALL] = "", [SERVE_MODE_API] = " (--mode api: no background jobs)",
+                                            [SERVE_MODE_WORKER] = " (--mode worker: background jobs, no S3 API)"};
+        if (nreq) {
+            log_info("s3orch serving on %s: %d request threads%s, %s%s", shown, nreq, pin ? " (pinned)" : "",
+                     coro_sched_describe(threads[0].sched), modes[o->mode]);
+            printf("listening on http://%s\n", shown);
+        } else {
+            log_info("s3orch running without a listener%s, %s", modes[o->mode], coro_sched_describe(threads[0].sched));
+            printf("running without a listener\n");
+        }
         fflush(stdout);
         exit_code = serve_wait(threads, spawned, finished);
         if (exit_code != 0)

@@ -9,8 +9,13 @@
 #include "config/config.h"
 #include "http/http_server.h"
 
+/* What this instance does (M4, P8): everything; the S3 API only, leaving the background jobs to worker instances;
+ * or the background jobs only, with no S3 API (and a listener for /health only when given one). */
+enum serve_mode { SERVE_MODE_ALL, SERVE_MODE_API, SERVE_MODE_WORKER };
+
 struct serve_options {
-    const char *listen; /* "host:port"; port 0 picks a free one */
+    enum serve_mode mode;
+    const char *listen; /* "host:port"; port 0 picks a free one; NULL (worker mode only): no listener */
     int threads;        /* request threads; 0 = usable CPUs */
     long max_connections;
     bool debug_endpoints;

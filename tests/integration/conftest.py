@@ -27,7 +27,7 @@ TIME_SCALE = float(os.environ.get("S3ORCH_TIME_SCALE", "1") or "1")
 
 # What a sanitizer or the Zig UBSan runtime prints when it fires.
 _SANITIZER_MARKERS = ("runtime error", "panic:", "Sanitizer", "ERROR: LeakSanitizer")
-_LISTEN_RE = re.compile(r"^listening on http://127\.0\.0\.1:(\d+)\s*$", re.M)
+_LISTEN_RE = re.compile(r"^(?:listening on http://127\.0\.0\.1:(\d+)|running without a listener)\s*$", re.M)
 
 
 def scaled(seconds: float) -> float:
@@ -83,7 +83,7 @@ class Server:
         while time.monotonic() < deadline:
             m = _LISTEN_RE.search(self.stdout_path.read_text(errors="replace"))
             if m:
-                self.port = int(m.group(1))
+                self.port = int(m.group(1)) if m.group(1) else None
                 return
             if self.proc.poll() is not None:
                 raise AssertionError(

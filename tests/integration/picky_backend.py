@@ -4,7 +4,9 @@
   - check the checksum trailer of an unsigned aws-chunked body (moto decodes the framing but checks nothing), and
     answer 400 BadDigest when it does not match, as AWS does;
   - drop the connection in the middle of a PUT's body (cut_puts), as a backend that crashes mid-write does;
-  - answer every request `delay` seconds late, as a far-away backend does.
+  - answer every request `delay` seconds late, as a far-away backend does;
+  - refuse DELETEs with 503 while `fail_deletes` is set (it may be changed at any time), as a backend in trouble
+    does.
 Every request is recorded (method, path, lower-cased headers, body length) so a test can see what s3orch sent.
 
 The proxy runs on a thread of the test process, on 127.0.0.1, HTTP/1.1 with keep-alive; it reads each request body
@@ -68,13 +70,15 @@ class PickyBackend:
 
     ca_file = None
 
-    def __init__(self, moto, refuse_sdk_headers=False, check_trailer=False, cut_puts=False, delay=0.0):
+    def __init__(self, moto, refuse_sdk_headers=False, check_trailer=False, cut_puts=False, delay=0.0,
+                 fail_deletes=False):
         self.moto = moto
         self.bucket = moto.bucket
         self.refuse_sdk_headers = refuse_sdk_headers
         self.check_trailer = check_trailer
         self.cut_puts = cut_puts
         self.delay = delay
+        self.fail_deletes = fail_deletes
         self.requests = []
         self._server = None
 
@@ -136,6 +140,8 @@ class PickyBackend:
                 if picky.delay:
                     time.sleep(picky.delay)
                 refused = self._check(body)
+                if picky.fail_deletes and self.command == "DELETE":
+                    refused = 503, "ServiceUnavailable"
                 if refused:
                     self._error(*refused)
                     return
