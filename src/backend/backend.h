@@ -45,7 +45,8 @@ struct backend_part {
     const char *etag; /* what put_part answered */
 };
 
-enum { BACKEND_LIST_MAX = 1000 }; /* entries of one list page, at most */
+enum { BACKEND_LIST_MAX = 1000 };     /* entries of one list page, at most */
+enum { BACKEND_DEL_MANY_MAX = 1000 }; /* keys of one del_many, at most (DeleteObjects' limit) */
 
 /* One object of a list page. */
 struct backend_list_entry {
@@ -78,6 +79,10 @@ struct backend_ops {
     int (*head)(struct backend *b, const char *bkey, struct backend_object_info *out);
     /* Removing an object that is not there is not an error. */
     int (*del)(struct backend *b, const char *bkey);
+    /* Optional (NULL: del one by one): deletes n (1..BACKEND_DEL_MANY_MAX) objects in one request (S3
+     * DeleteObjects), errs[i] receiving what del would have answered for bkeys[i]. 0 when the request was
+     * answered (each key then has its own result), else its -errno, which every errs[i] then holds too. */
+    int (*del_many)(struct backend *b, const char *const *bkeys, size_t n, int *errs);
     /* Server-side copy of a whole object to dst_bkey (replacing it atomically), the bytes never passing through
      * s3orch. -ENOENT when src_bkey is missing; -ENOTSUP when the backend cannot (the caller then streams). */
     int (*copy)(struct backend *b, const char *src_bkey, const char *dst_bkey);
@@ -136,6 +141,9 @@ static inline int backend_head(struct backend *b, const char *bkey, struct backe
 }
 
 static inline int backend_del(struct backend *b, const char *bkey) { return b->ops->del(b, bkey); }
+
+/* del_many where the backend has it, else del for each key; 0 or the -errno of a failed del_many request. */
+int backend_del_many(struct backend *b, const char *const *bkeys, size_t n, int *errs);
 
 static inline int backend_copy(struct backend *b, const char *src_bkey, const char *dst_bkey)
 {

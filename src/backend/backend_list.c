@@ -1,4 +1,5 @@
-/* What every driver's list shares: freeing a page, and walking all pages one entry at a time. */
+/* What every driver shares: freeing a list page, walking all pages one entry at a time, and deleting many keys
+ * where the driver has no batch delete of its own. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -40,3 +41,14 @@ int backend_list_iter_next(struct backend_list_iter *it, const struct backend_li
 }
 
 void backend_list_iter_free(struct backend_list_iter *it) { backend_list_page_free(&it->page); }
+
+int backend_del_many(struct backend *b, const char *const *bkeys, size_t n, int *errs)
+{
+    if (n == 0 || n > BACKEND_DEL_MANY_MAX)
+        return -EINVAL;
+    if (b->ops->del_many)
+        return b->ops->del_many(b, bkeys, n, errs);
+    for (size_t i = 0; i < n; i++)
+        errs[i] = backend_del(b, bkeys[i]);
+    return 0;
+}

@@ -227,6 +227,7 @@ static const struct backend_ops s3b_ops = {
     .get = s3b_get,
     .head = s3b_head,
     .del = s3b_del,
+    .del_many = s3b_del_many,
     .copy = s3b_copy,
     .mpu_create = s3b_mpu_create,
     .mpu_put_part = s3b_mpu_put_part,

@@ -74,8 +74,18 @@ bool s3b_retryable(int err);
 int s3b_retry(struct s3b *b, int (*fn)(struct s3b *b, void *arg), void *arg);
 int64_t s3b_deadline(const struct s3b *b);
 
+/* A body source over a buffer (a request's XML document), which must outlive the call. */
+struct s3b_buf_source {
+    struct body_source src;
+    const char *p;
+    size_t left;
+};
+void s3b_buf_source_init(struct s3b_buf_source *s, const char *p, size_t len);
+
 /* backend_s3_list.c: the contract's list. */
 int s3b_list(struct backend *be, const char *prefix, const char *start_after, size_t max,
              struct backend_list_page *out);
+/* backend_s3_delete.c: the contract's del_many (DeleteObjects). */
+int s3b_del_many(struct backend *be, const char *const *bkeys, size_t n, int *errs);
 
 #endif

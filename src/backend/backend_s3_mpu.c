@@ -83,23 +83,6 @@ int s3b_mpu_put_part(struct backend *be, const char *bkey, const char *upload_id
     return err;
 }
 
-/* A body source over a buffer: the Complete request's XML. */
-struct buf_source {
-    struct body_source src;
-    const char *p;
-    size_t left;
-};
-
-static ssize_t buf_read(struct body_source *src, void *buf, size_t len)
-{
-    struct buf_source *s = (struct buf_source *)src;
-    size_t n = len < s->left ? len : s->left;
-    memcpy(buf, s->p, n);
-    s->p += n;
-    s->left -= n;
-    return (ssize_t)n;
-}
-
 int s3b_mpu_complete(struct backend *be, const char *bkey, const char *upload_id, const struct backend_part *parts,
                      size_t n)
 {
@@ -120,7 +103,8 @@ int s3b_mpu_complete(struct backend *be, const char *bkey, const char *upload_id
         len += (size_t)snprintf(xml + len, cap - len, "</ETag></Part>");
     }
     len += (size_t)snprintf(xml + len, cap - len, "</CompleteMultipartUpload>");
-    struct buf_source body = {.src = {.read = buf_read, .length = (int64_t)len}, .p = xml, .left = len};
+    struct s3b_buf_source body;
+    s3b_buf_source_init(&body, xml, len);
     struct s3b_call call = {.method = "POST", .key = bkey, .query = query, .content_length = (int64_t)len,
                             .body = &body.src};
     struct s3b_exchange ex;

@@ -244,3 +244,18 @@ int s3b_retry(struct s3b *b, int (*fn)(struct s3b *b, void *arg), void *arg)
     }
     return err;
 }
+
+static ssize_t s3b_buf_read(struct body_source *src, void *buf, size_t len)
+{
+    struct s3b_buf_source *s = (struct s3b_buf_source *)src;
+    size_t n = len < s->left ? len : s->left;
+    memcpy(buf, s->p, n);
+    s->p += n;
+    s->left -= n;
+    return (ssize_t)n;
+}
+
+void s3b_buf_source_init(struct s3b_buf_source *s, const char *p, size_t len)
+{
+    *s = (struct s3b_buf_source){.src = {.read = s3b_buf_read, .length = (int64_t)len}, .p = p, .left = len};
+}

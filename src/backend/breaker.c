@@ -115,6 +115,18 @@ static int br_del(struct backend *b, const char *bkey)
     return err ? err : breaker_record(br, backend_del(br->inner, bkey), false);
 }
 
+static int br_del_many(struct backend *b, const char *const *bkeys, size_t n, int *errs)
+{
+    struct breaker *br = breaker_of(b);
+    int err = breaker_admit(br);
+    if (err) {
+        for (size_t i = 0; i < n; i++)
+            errs[i] = err;
+        return err;
+    }
+    return breaker_record(br, backend_del_many(br->inner, bkeys, n, errs), false);
+}
+
 static int br_copy(struct backend *b, const char *src_bkey, const char *dst_bkey)
 {
     struct breaker *br = breaker_of(b);
@@ -178,6 +190,7 @@ static const struct backend_ops breaker_ops = {
     .get = br_get,
     .head = br_head,
     .del = br_del,
+    .del_many = br_del_many,
     .copy = br_copy,
     .mpu_create = br_mpu_create,
     .mpu_put_part = br_mpu_put_part,

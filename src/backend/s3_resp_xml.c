@@ -353,3 +353,55 @@ void s3_resp_list_free(struct s3_resp_list *l)
     free(l->v);
     memset(l, 0, sizeof(*l));
 }
+
+/* ---- DeleteResult ---- */
+
+enum { DEL_ROOT, DEL_ERROR, DEL_KEY, DEL_CODE, DEL_NODES };
+
+/* Keys come back as they were sent (no EncodingType was asked for), so at most S3_KEY_MAX bytes each; the
+ * Deleted entries a non-quiet answer holds are skipped. */
+static const struct xml_walk_node delete_nodes[DEL_NODES] = {
+    [DEL_ROOT] = { "DeleteResult", -1, 0, 0, -EPROTO },
+    [DEL_ERROR] = { "Error", DEL_ROOT, 0, 0, -EPROTO },
+    [DEL_KEY] = { "Key", DEL_ERROR, XW_REQUIRED | XW_ONCE, S3_KEY_MAX, -EPROTO },
+    [DEL_CODE] = { "Code", DEL_ERROR, XW_REQUIRED | XW_ONCE | XW_TRIM, S3_RESP_CODE_MAX - 1, -EPROTO },
+};
+
+struct delete_state {
+    s3_resp_delete_error_fn fn;
+    void *arg;
+    char key[S3_KEY_MAX + 1];
+    char code[S3_RESP_CODE_MAX];
+};
+
+static int delete_end(void *out, int node, const char *text, size_t len)
+{
+    struct delete_state *st = out;
+    switch (node) {
+    case DEL_KEY:
+        memcpy(st->key, text, len + 1);
+        return 0;
+    case DEL_CODE:
+        memcpy(st->code, text, len + 1);
+        return 0;
+    case DEL_ERROR:
+        st->fn(st->arg, st->key, st->code);
+        st->key[0] = st->code[0] = 0;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static const struct xml_walk_type delete_type = RX_TYPE(delete_nodes, DEL_NODES, NULL, delete_end);
+
+int s3_resp_parse_delete(const char *body, size_t len, s3_resp_delete_error_fn fn, void *arg)
+{
+    struct delete_state *st = malloc(sizeof(*st));
+    if (!st)
+        return -ENOMEM;
+    *st = (struct delete_state){ .fn = fn, .arg = arg };
+    int err = xml_walk(&delete_type, st, body, len);
+    free(st);
+    return err;
+}

@@ -63,4 +63,9 @@ struct s3_resp_list {
 int s3_resp_parse_list(const char *body, size_t len, struct s3_resp_list *out);
 void s3_resp_list_free(struct s3_resp_list *l);
 
+/* <DeleteResult> of DeleteObjects: fn(arg, key, code) for each <Error> entry, in order (key and code valid during
+ * the call only); Deleted entries are not reported. An error fn sees before the walk fails stays seen. */
+typedef void (*s3_resp_delete_error_fn)(void *arg, const char *key, const char *code);
+int s3_resp_parse_delete(const char *body, size_t len, s3_resp_delete_error_fn fn, void *arg);
+
 #endif

@@ -308,6 +308,16 @@ static int uw_del(struct backend *b, const char *bkey)
     return backend_del(w->inner, bkey);
 }
 
+/* One API call for the whole batch where the driver sends one request; one per key where it deletes one by one. */
+static int uw_del_many(struct backend *b, const char *const *bkeys, size_t n, int *errs)
+{
+    struct usage_wrap *w = wrap_of(b);
+    size_t calls = w->inner->ops->del_many ? 1 : n;
+    for (size_t i = 0; i < calls; i++)
+        count(w->u, w->i, 0, 0);
+    return backend_del_many(w->inner, bkeys, n, errs);
+}
+
 static int uw_copy(struct backend *b, const char *src_bkey, const char *dst_bkey)
 {
     struct usage_wrap *w = wrap_of(b);
@@ -367,6 +377,7 @@ static const struct backend_ops usage_ops = {
     .get = uw_get,
     .head = uw_head,
     .del = uw_del,
+    .del_many = uw_del_many,
     .copy = uw_copy,
     .list = uw_list,
     .mpu_create = uw_mpu_create,

@@ -160,55 +160,6 @@ void s3_respond_no_room(const struct s3_call *k, int err)
         s3_respond_backend_error(k, err);
 }
 
-/* A failed delete is the row's first failed attempt: the cleaner (worker/cleaner.h) retries it after the backoff. */
-static void displaced_delete_now(const struct s3_service *svc, struct store_cleanup_list *displaced)
-{
-    for (size_t i = 0; i < displaced->n; i++) {
-        const struct store_cleanup *d = &displaced->v[i];
-        struct backend *be = s3_backend_named(svc, d->backend);
-        int err = be ? backend_del(be, d->backend_key) : -ENODEV;
-        if (err == 0 || err == -ENOENT) {
-            placement_freed(svc->placement, d->backend, d->size);
-            store_cleanup_done(svc->store, d->id);
-        } else {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-            store_cleanup_retry(svc->store, d->id, now_ms + svc->cfg->cleanup_queue.retry_backoff / 1000000);
-        }
-    }
-    store_cleanup_list_free(displaced);
-}
-
-struct displaced_job {
-    const struct s3_service *svc;
-    struct store_cleanup_list list;
-};
-
-static void displaced_job_run(void *arg)
-{
-    struct displaced_job *job = arg;
-    displaced_delete_now(job->svc, &job->list);
-    free(job);
-}
-
-void s3_delete_displaced(const struct s3_service *svc, struct store_cleanup_list *displaced)
-{
-    /* The client has its answer: the deletes (a backend request and a store write each) run beside the
-     * connection's next request rather than before it. A copy whose delete fails, or is cut by a shutdown, stays
-     * queued in the store, as it would inline. */
-    struct displaced_job *job = displaced->n ? malloc(sizeof(*job)) : NULL;
-    if (job) {
-        *job = (struct displaced_job){.svc = svc, .list = *displaced};
-        if (http_server_detach(displaced_job_run, job) == 0) {
-            memset(displaced, 0, sizeof(*displaced));
-            return;
-        }
-        free(job);
-    }
-    displaced_delete_now(svc, displaced);
-}
-
 void s3_respond_empty(const struct s3_call *k, int status)
 {
     struct http_resp resp;

@@ -3,7 +3,8 @@
  *
  * The first byte of the input picks the parser, the rest is its body: 'E' Error, 'I' InitiateMultipartUpload,
  * 'C' CompleteMultipartUpload's ETag, 'O' CopyObject's, 'P' CopyPart's, 'L' ListObjectsV2, 'T' a LastModified
- * text alone (wrapped into a listing here); any other byte: its value mod 7, in that order. The body ends just
+ * text alone (wrapped into a listing here), 'D' DeleteObjects' DeleteResult; any other byte: its value mod 8, in
+ * that order. The body ends just
  * below an inaccessible page, and so does every output the parsers write into (the error, the id, the ETag, the
  * listing), so a read or write past either faults at once: no ASan needed.
  *
@@ -351,6 +352,62 @@ static int fuzz_rx_list(const char *body, size_t len, bool is_error)
     return err;
 }
 
+/* ---- DeleteResult ---- */
+
+struct fuzz_rx_deleted {
+    size_t n;
+    char keys[4][S3_KEY_MAX + 1]; /* the first few, to compare after the round trip */
+    char codes[4][S3_RESP_CODE_MAX];
+};
+
+static void fuzz_rx_delete_error(void *arg, const char *key, const char *code)
+{
+    struct fuzz_rx_deleted *d = arg;
+    fuzz_rx_require(strlen(key) <= S3_KEY_MAX, "a key of at most S3_KEY_MAX bytes");
+    fuzz_rx_require(code[0] && strlen(code) < S3_RESP_CODE_MAX && fuzz_rx_trimmed(code),
+                    "a code, not empty, trimmed, that fits");
+    if (d->n < 4) {
+        strcpy(d->keys[d->n], key);
+        strcpy(d->codes[d->n], code);
+    }
+    d->n++;
+}
+
+static int fuzz_rx_delete(const char *body, size_t len, bool is_error)
+{
+    static struct fuzz_rx_deleted got, again;
+    memset(&got, 0, sizeof(got));
+    int err = s3_resp_parse_delete(body, len, fuzz_rx_delete_error, &got);
+    fuzz_rx_check_status(err, len);
+    if (is_error)
+        fuzz_rx_require(err == -EPROTO, "an error document is no DeleteResult");
+    if (err || got.n > 4)
+        return err;
+    for (size_t i = 0; i < got.n; i++)
+        if (!fuzz_rx_xml_text(got.keys[i], strlen(got.keys[i])))
+            return err;
+    struct s3_xml x;
+    s3_xml_init(&x);
+    s3_xml_open_ns(&x, "DeleteResult", S3_XML_NS);
+    for (size_t i = 0; i < got.n; i++) {
+        s3_xml_open(&x, "Error");
+        s3_xml_element(&x, "Key", got.keys[i]);
+        s3_xml_element(&x, "Code", got.codes[i]);
+        s3_xml_close(&x, "Error");
+    }
+    s3_xml_close(&x, "DeleteResult");
+    memset(&again, 0, sizeof(again));
+    fuzz_rx_require(fuzz_rx_reparse_fits(&x), "a rebuilt DeleteResult fits");
+    fuzz_rx_require(s3_resp_parse_delete(x.buf, x.len, fuzz_rx_delete_error, &again) == 0,
+                    "a rebuilt DeleteResult parses");
+    fuzz_rx_require(again.n == got.n, "a rebuilt DeleteResult has as many errors");
+    for (size_t i = 0; i < got.n; i++)
+        fuzz_rx_require(strcmp(again.keys[i], got.keys[i]) == 0 && strcmp(again.codes[i], got.codes[i]) == 0,
+                        "a rebuilt DeleteResult gives the same keys and codes");
+    s3_xml_free(&x);
+    return err;
+}
+
 /* ---- a LastModified text ---- */
 
 /* text in a listing of one entry; accepted, it must be the canonical form of the time it gives (whitespace
@@ -412,9 +469,9 @@ static int fuzz_rx_run(const void *data, size_t len)
     size_t n = len ? len - 1 : 0;
     char *body = fuzz_rx_slot_end(FUZZ_RX_BODY) - n;
     memcpy(body, (const char *)data + (len ? 1 : 0), n);
-    static const char order[] = "EICOPLT";
-    const char *pick = memchr(order, sel, 7);
-    char mode = pick ? *pick : order[sel % 7];
+    static const char order[] = "EICOPLTD";
+    const char *pick = memchr(order, sel, 8);
+    char mode = pick ? *pick : order[sel % 8];
     if (mode == 'T')
         return fuzz_rx_time(body, n);
     bool is_error = s3_resp_is_error(body, n);
@@ -431,6 +488,8 @@ static int fuzz_rx_run(const void *data, size_t len)
         return fuzz_rx_etag(body, n, "CopyObjectResult", is_error);
     case 'P':
         return fuzz_rx_etag(body, n, "CopyPartResult", is_error);
+    case 'D':
+        return fuzz_rx_delete(body, n, is_error);
     default:
         return fuzz_rx_list(body, n, is_error);
     }

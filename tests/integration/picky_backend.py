@@ -5,7 +5,7 @@
     answer 400 BadDigest when it does not match, as AWS does;
   - drop the connection in the middle of a PUT's body (cut_puts), as a backend that crashes mid-write does;
   - answer every request `delay` seconds late, as a far-away backend does;
-  - refuse DELETEs with 503 while `fail_deletes` is set (it may be changed at any time), as a backend in trouble
+  - refuse DELETEs (and DeleteObjects) with 503 while `fail_deletes` is set (it may be changed at any time), as a backend in trouble
     does.
 Every request is recorded (method, path, lower-cased headers, body length) so a test can see what s3orch sent.
 
@@ -80,6 +80,7 @@ class PickyBackend:
         self.delay = delay
         self.fail_deletes = fail_deletes
         self.requests = []
+        self.batch_sizes = []  # keys of each DeleteObjects request, in order
         self._server = None
 
     @property
@@ -140,7 +141,10 @@ class PickyBackend:
                 if picky.delay:
                     time.sleep(picky.delay)
                 refused = self._check(body)
-                if picky.fail_deletes and self.command == "DELETE":
+                batch_delete = self.command == "POST" and self.path.split("?", 1)[-1].startswith("delete")
+                if batch_delete:
+                    picky.batch_sizes.append(body.count(b"<Object>"))
+                if picky.fail_deletes and (self.command == "DELETE" or batch_delete):
                     refused = 503, "ServiceUnavailable"
                 if refused:
                     self._error(*refused)

@@ -227,6 +227,44 @@ static void test_aws_results(void)
     CHECK(is_zero(id, sizeof(id)));
 }
 
+struct delete_errors {
+    int n;
+    char seen[256];
+};
+
+static void delete_error(void *arg, const char *key, const char *code)
+{
+    struct delete_errors *d = arg;
+    size_t at = strlen(d->seen);
+    snprintf(d->seen + at, sizeof(d->seen) - at, "%s%s=%s", d->n++ ? "," : "", key, code);
+}
+
+/* DeleteObjects' answer: quiet (errors only) as AWS writes it, verbose with Deleted entries (skipped), keys with
+ * escapes kept byte for byte; an Error without its Code, or another document, is no answer. */
+static void test_delete_result(void)
+{
+    static const char aws[] =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DeleteResult " NS ">\n"
+        "  <Deleted><Key>sample1.txt</Key></Deleted>\n"
+        "  <Error>\n    <Key>sample2 &amp; &lt;x&gt;.txt</Key>\n    <Code>AccessDenied</Code>\n"
+        "    <Message>Access Denied</Message>\n  </Error>\n"
+        "  <Error><Key>\xc3\xbc</Key><Code> InternalError </Code></Error>\n</DeleteResult>";
+    struct delete_errors d = {0};
+    CHECK_EQ(s3_resp_parse_delete(aws, sizeof(aws) - 1, delete_error, &d), 0);
+    CHECK_EQ(d.n, 2);
+    CHECK_STR(d.seen, "sample2 & <x>.txt=AccessDenied,\xc3\xbc=InternalError");
+
+    static const char quiet_ok[] = "<DeleteResult " NS "></DeleteResult>";
+    d = (struct delete_errors){0};
+    CHECK_EQ(s3_resp_parse_delete(quiet_ok, sizeof(quiet_ok) - 1, delete_error, &d), 0);
+    CHECK_EQ(d.n, 0);
+
+    static const char no_code[] = "<DeleteResult><Error><Key>k</Key></Error></DeleteResult>";
+    CHECK_EQ(s3_resp_parse_delete(no_code, sizeof(no_code) - 1, delete_error, &d), -EPROTO);
+    static const char other[] = "<Error><Code>SlowDown</Code></Error>";
+    CHECK_EQ(s3_resp_parse_delete(other, sizeof(other) - 1, delete_error, &d), -EPROTO);
+}
+
 static void test_aws_error(void)
 {
     struct s3_resp_error e;
@@ -905,6 +943,7 @@ int main(void)
     RUN(test_aws_list);
     RUN(test_aws_results);
     RUN(test_aws_error);
+    RUN(test_delete_result);
     RUN(test_error_in_200);
     RUN(test_moto_list);
     RUN(test_moto_results);
