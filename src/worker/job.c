@@ -29,7 +29,8 @@ void job_run(struct store *s, const struct job *j, const bool *stop, struct coro
         } else {
             atomic_fetch_add(&j->stats->skipped, 1);
         }
-        if (coro_waitq_wait(wake, coro_deadline_in(j->interval_ns)) == -ECANCELED)
+        /* Looked at again after the pass, which yields: a stop that came meanwhile woke nobody. */
+        if (*stop || coro_waitq_wait(wake, coro_deadline_in(j->interval_ns)) == -ECANCELED)
             break;
     }
     /* Another instance need not wait for this one's session to time out. */

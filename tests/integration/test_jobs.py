@@ -207,3 +207,12 @@ def test_one_instance_runs_each_job_and_another_takes_over(server, tmp_path):
     holder.stopped = True
     wait_for("the other instance to take the cleaner over", lambda: job(other, "cleaner")["holder"])
     wait_for("the other instance's cleaner to run", lambda: job(other, "cleaner")["passes"] >= 2)
+
+
+def test_a_stop_during_a_pass_is_not_missed(server, tmp_path):
+    """SIGTERM just after start lands while the jobs run their first pass (store calls that yield); with an
+    interval of an hour, a job that then waited out its interval would hold the exit for an hour."""
+    cfg = write_config(tmp_path, extra="cleanup_queue: { interval: 1h }\n")
+    for _ in range(5):
+        srv = server("--config", str(cfg), listen=None)
+        srv.stop()
