@@ -1,8 +1,9 @@
 /* Deleting displaced copies in batches. An overwrite displaces one copy; deleting it on its own costs the backend
  * a request per PUT, as much as the PUT itself for small objects, and counts against the backend's monthly API
- * calls. So each request thread gathers what its requests displaced for DISPLACED_BATCH_NS and then deletes, per
- * backend, up to BACKEND_DEL_MANY_MAX copies per request. The copies are in the store's cleanup queue all along
- * (due STORE_CLEANUP_GRACE_MS later): a crash or a shutdown meanwhile leaves them to the cleaner. */
+ * calls. So each request thread deletes what its requests displaced in batches, per backend up to
+ * BACKEND_DEL_MANY_MAX copies per request, gathered while the previous batch was in flight. The copies are in the
+ * store's cleanup queue all along (due STORE_CLEANUP_GRACE_MS later): a crash or a shutdown meanwhile leaves them
+ * to the cleaner. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +12,6 @@
 #include "backend/placement.h"
 #include "s3/s3_service.h"
 #include "util/log.h"
-
-#define DISPLACED_BATCH_NS CORO_MS(20)
 
 struct displaced_pending {
     struct displaced_pending *next;
@@ -88,14 +87,18 @@ static void displaced_delete(struct displaced_pending *all)
     }
 }
 
+/* Group commit: what the requests queue while a batch is in flight goes in the next batch, so a busy thread sends
+ * one batch per backend request time and an idle one deletes at once. */
 static void displaced_flush(void *arg)
 {
     (void)arg;
-    coro_sleep(DISPLACED_BATCH_NS); /* cut short by a shutdown: the deletes go now */
-    struct displaced_pending *all = pending;
-    pending = NULL;
+    coro_yield(); /* the requests answered in this turn of the ring add theirs first */
+    while (pending) {
+        struct displaced_pending *all = pending;
+        pending = NULL;
+        displaced_delete(all);
+    }
     flush_due = false;
-    displaced_delete(all);
 }
 
 void s3_delete_displaced(const struct s3_service *svc, struct store_cleanup_list *displaced)

@@ -71,9 +71,9 @@ int s3_backend_states_load(const struct s3_service *svc);
  * with room are at a monthly usage limit, 503 when they are down. */
 void s3_respond_no_room(const struct s3_call *k, int err);
 /* Deletes the copies a commit or delete displaced and tells the store which are gone; takes the list. Called once
- * the client has its answer (s3_displaced.c): the copies wait a moment on their thread, and every copy displaced
- * on one backend meanwhile goes in one batch delete (DeleteObjects on S3), in a coroutine of its own, while the
- * connection goes on to its next request. A failed delete is the cleanup row's first attempt; the cleaner
+ * the client has its answer (s3_displaced.c): the copies a thread's requests displace while its previous batch
+ * is in flight go in its next batch delete (DeleteObjects on S3), in a coroutine of its own, while the connection
+ * goes on to its next request. A failed delete is the cleanup row's first attempt; the cleaner
  * (worker/cleaner.h) retries it after the backoff. */
 void s3_delete_displaced(const struct s3_service *svc, struct store_cleanup_list *displaced);
 /* Sends an error with the request's path as Resource. */
