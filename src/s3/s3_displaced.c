@@ -30,14 +30,25 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void displaced_settle(const struct s3_service *svc, const struct store_cleanup *d, int err)
+/* Tells the store what a batch delete did: the deleted rows go in one call, the failed ones wait for a retry. */
+static void displaced_settle(const struct s3_service *svc, const struct store_cleanup **rows, const int *errs,
+                             size_t n)
 {
-    if (err == 0 || err == -ENOENT) {
-        placement_freed(svc->placement, d->backend, d->size);
-        store_cleanup_done(svc->store, d->id);
-    } else {
-        store_cleanup_retry(svc->store, d->id, wall_ms() + svc->cfg->cleanup_queue.retry_backoff / 1000000);
+    int64_t done[BACKEND_DEL_MANY_MAX];
+    size_t ndone = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct store_cleanup *d = rows[i];
+        if (errs[i] == 0 || errs[i] == -ENOENT) {
+            placement_freed(svc->placement, d->backend, d->size);
+            done[ndone++] = d->id;
+        } else {
+            store_cleanup_retry(svc->store, d->id, wall_ms() + svc->cfg->cleanup_queue.retry_backoff / 1000000);
+        }
     }
+    int err = store_cleanup_done_many(svc->store, done, ndone);
+    if (err < 0)
+        log_warn("displaced copies: %zu deleted, but the store did not take it (%s); the cleaner deletes them again",
+                 ndone, strerror(-err));
 }
 
 /* Deletes rows[0..n) (all on backend be) in batches. */
@@ -54,8 +65,7 @@ static void displaced_delete_on(const struct s3_service *svc, struct backend *be
         if (err < 0)
             log_warn("displaced copies on %s: batch delete of %zu failed (%s); the cleaner retries them", be->name, k,
                      strerror(-err));
-        for (size_t i = 0; i < k; i++)
-            displaced_settle(svc, rows[at + i], errs[i]);
+        displaced_settle(svc, rows + at, errs, k);
     }
 }
 

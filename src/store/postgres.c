@@ -79,6 +79,7 @@ const char *const store_pg_sql[PG_STMT_COUNT] = {
         "AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.backend = c.backend AND u.backend_key = c.backend_key) "
         "ORDER BY next_attempt_ms, id LIMIT $2",
     [PG_CLEANUP_DONE] = "DELETE FROM cleanup WHERE id = $1",
+    [PG_CLEANUP_DONE_MANY] = "DELETE FROM cleanup WHERE id = ANY ($1::bigint[])",
     [PG_CLEANUP_RETRY] = "UPDATE cleanup SET attempts = attempts + 1, next_attempt_ms = $2 WHERE id = $1",
 
     [PG_BUCKET_INSERT] =
@@ -147,6 +148,8 @@ static int pg_dispatch(struct store_pg_call *k, struct store_req *r)
         return store_pg_cleanup_done(k, r);
     case STORE_REQ_CLEANUP_RETRY:
         return store_pg_cleanup_retry(k, r);
+    case STORE_REQ_CLEANUP_DONE_MANY:
+        return store_pg_cleanup_done_many(k, r);
     case STORE_REQ_BUCKET_CREATE:
         return store_pg_bucket_create(k, r);
     case STORE_REQ_BUCKET_DELETE:

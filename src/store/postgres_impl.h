@@ -36,6 +36,7 @@ enum store_pg_stmt {
     PG_CLEANUP_DUE,
     PG_CLEANUP_DONE,
     PG_CLEANUP_RETRY,
+    PG_CLEANUP_DONE_MANY,
     PG_BUCKET_INSERT,
     PG_BUCKET_GET,
     PG_BUCKET_DELETE,
@@ -120,6 +121,8 @@ int store_pg_connect(struct store_pg *ps, struct store_pg_conn *c, int64_t deadl
 void store_pg_param_str(struct store_pg_call *k, const char *s);
 void store_pg_param_int(struct store_pg_call *k, int64_t v);
 void store_pg_param_bool(struct store_pg_call *k, bool v);
+/* v[0..n) as bigint[]. */
+void store_pg_param_int_array(struct store_pg_call *k, const int64_t *v, size_t n);
 /* content_type, content_encoding, content_disposition, content_language, cache_control, expires, user_meta,
  * tagging, storage_class: the STORE_PG_HEADERS columns objects and uploads share, in that order. */
 enum { STORE_PG_HEADERS = 9 };
@@ -182,6 +185,7 @@ int store_pg_cleanup_add(struct store_pg_call *k, struct store_req *req);
 int store_pg_cleanup_due(struct store_pg_call *k, struct store_req *req);
 int store_pg_cleanup_done(struct store_pg_call *k, struct store_req *req);
 int store_pg_cleanup_retry(struct store_pg_call *k, struct store_req *req);
+int store_pg_cleanup_done_many(struct store_pg_call *k, struct store_req *req);
 int store_pg_bucket_create(struct store_pg_call *k, struct store_req *req);
 int store_pg_bucket_delete(struct store_pg_call *k, struct store_req *req);
 int store_pg_bucket_get(struct store_pg_call *k, struct store_req *req);

@@ -48,6 +48,16 @@ int store_pg_cleanup_done(struct store_pg_call *k, struct store_req *req)
     return err ? err : store_pg_changed(r) ? 0 : -ENOENT;
 }
 
+int store_pg_cleanup_done_many(struct store_pg_call *k, struct store_req *req)
+{
+    store_pg_param_int_array(k, req->u.cleanup_many.ids, req->u.cleanup_many.n);
+    PGresult *r;
+    int err = store_pg_exec(k, PG_CLEANUP_DONE_MANY, &r);
+    if (err == 0)
+        PQclear(r);
+    return err;
+}
+
 int store_pg_cleanup_retry(struct store_pg_call *k, struct store_req *req)
 {
     store_pg_param_int(k, req->u.cleanup_row.id);

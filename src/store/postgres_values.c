@@ -187,6 +187,13 @@ static size_t put_copy_created(const void *ctx, size_t i, char *out)
     return put_int(((const struct store_object *)ctx)->copies[i].created_ms, out);
 }
 
+static size_t put_int_elem(const void *ctx, size_t i, char *out) { return put_int(((const int64_t *)ctx)[i], out); }
+
+void store_pg_param_int_array(struct store_pg_call *k, const int64_t *v, size_t n)
+{
+    param_array(k, n, v, put_int_elem);
+}
+
 void store_pg_param_part_sizes(struct store_pg_call *k, const struct store_object *o)
 {
     if (!o->n_parts) {

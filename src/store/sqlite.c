@@ -285,6 +285,8 @@ static int sqlite_dispatch(struct store_sqlite *ss, struct store_req *r)
         return store_sqlite_cleanup_done(ss, r);
     case STORE_REQ_CLEANUP_RETRY:
         return store_sqlite_cleanup_retry(ss, r);
+    case STORE_REQ_CLEANUP_DONE_MANY:
+        return store_sqlite_cleanup_done_many(ss, r);
     case STORE_REQ_BUCKET_CREATE:
         return store_sqlite_bucket_create(ss, r);
     case STORE_REQ_BUCKET_DELETE:

@@ -182,6 +182,7 @@ int store_sqlite_cleanup_add(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_cleanup_due(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_cleanup_done(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_cleanup_retry(struct store_sqlite *ss, struct store_req *req);
+int store_sqlite_cleanup_done_many(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_bucket_create(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_bucket_delete(struct store_sqlite *ss, struct store_req *req);
 int store_sqlite_bucket_get(struct store_sqlite *ss, struct store_req *req);

@@ -114,6 +114,16 @@ int store_sqlite_cleanup_done(struct store_sqlite *ss, struct store_req *req)
     return cleanup_update(ss, STMT_CLEANUP_DONE, req);
 }
 
+int store_sqlite_cleanup_done_many(struct store_sqlite *ss, struct store_req *req)
+{
+    for (size_t i = 0; i < req->u.cleanup_many.n; i++) {
+        int err = store_sqlite_exec_id(ss, STMT_CLEANUP_DONE, req->u.cleanup_many.ids[i]);
+        if (err < 0)
+            return err;
+    }
+    return 0;
+}
+
 int store_sqlite_cleanup_retry(struct store_sqlite *ss, struct store_req *req)
 {
     return cleanup_update(ss, STMT_CLEANUP_RETRY, req);

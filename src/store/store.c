@@ -635,6 +635,19 @@ int store_cleanup_done(struct store *s, int64_t id)
     return store_run(s, &req);
 }
 
+int store_cleanup_done_many(struct store *s, const int64_t *ids, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (n > STORE_CLEANUP_MANY_MAX)
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] <= 0)
+            return -EINVAL;
+    struct store_req req = {.kind = STORE_REQ_CLEANUP_DONE_MANY, .u.cleanup_many = {ids, n}};
+    return store_run(s, &req);
+}
+
 int store_cleanup_retry(struct store *s, int64_t id, int64_t next_attempt_ms)
 {
     if (id <= 0)

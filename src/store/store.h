@@ -372,6 +372,10 @@ int store_cleanup_add(struct store *s, const struct store_cleanup *in, int64_t *
 int store_cleanup_due(struct store *s, int64_t now_ms, size_t limit, struct store_cleanup_list *out);
 /* The copy is deleted: the row goes. Errors: -ENOENT no such row (another deleter finished first). */
 int store_cleanup_done(struct store *s, int64_t id);
+/* Every row of ids[0..n) (n <= STORE_CLEANUP_MANY_MAX) goes, in one transaction: a batch delete's rows. A row
+ * already gone is no error (another deleter finished first). */
+enum { STORE_CLEANUP_MANY_MAX = 1000 };
+int store_cleanup_done_many(struct store *s, const int64_t *ids, size_t n);
 /* An attempt failed: attempts + 1, due again at next_attempt_ms. Errors: -ENOENT no such row. */
 int store_cleanup_retry(struct store *s, int64_t id, int64_t next_attempt_ms);
 void store_cleanup_list_free(struct store_cleanup_list *l);

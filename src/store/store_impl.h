@@ -35,6 +35,7 @@ enum store_req_kind {
     STORE_REQ_CLEANUP_DUE,
     STORE_REQ_CLEANUP_DONE,
     STORE_REQ_CLEANUP_RETRY,
+    STORE_REQ_CLEANUP_DONE_MANY,
     STORE_REQ_BUCKET_CREATE,
     STORE_REQ_BUCKET_DELETE,
     STORE_REQ_BUCKET_GET,
@@ -130,6 +131,10 @@ struct store_req {
             int64_t id;
             int64_t next_attempt_ms; /* retry only */
         } cleanup_row;
+        struct {
+            const int64_t *ids;
+            size_t n;
+        } cleanup_many;
         struct {
             const char *name, *owner;
         } bucket_create;

@@ -2434,6 +2434,35 @@ static void test_backend_state(void)
     CHECK_EQ(store_backend_state_set(st, "x", (enum store_backend_state)7), -EINVAL);
 }
 
+/* A batch delete's rows go in one call; rows already gone are no error; the rest stay. */
+static void test_cleanup_done_many(void)
+{
+    cleanup_drain();
+    int64_t ids[3];
+    for (int i = 0; i < 3; i++) {
+        char key[16];
+        snprintf(key, sizeof(key), "many/%d", i);
+        struct store_cleanup in = {.backend = "A", .backend_key = key, .size = 1, .reason = "r"};
+        CHECK_EQ(store_cleanup_add(st, &in, &ids[i]), 0);
+    }
+    int64_t done[] = {ids[0], ids[2], ids[2] + 1000000};
+    CHECK_EQ(store_cleanup_done_many(st, done, 3), 0);
+    struct store_cleanup_list l;
+    CHECK_EQ(store_cleanup_due(st, INT64_MAX, SIZE_MAX, &l), 0);
+    CHECK_EQ(l.n, 1);
+    if (l.n == 1)
+        CHECK_EQ(l.v[0].id, ids[1]);
+    store_cleanup_list_free(&l);
+    CHECK_EQ(store_cleanup_done_many(st, done, 0), 0);
+    int64_t bad[] = {ids[1], 0};
+    CHECK_EQ(store_cleanup_done_many(st, bad, 2), -EINVAL);
+    CHECK_EQ(store_cleanup_done_many(st, ids, STORE_CLEANUP_MANY_MAX + 1), -EINVAL);
+    CHECK_EQ(store_cleanup_done_many(st, &ids[1], 1), 0);
+    CHECK_EQ(store_cleanup_due(st, INT64_MAX, SIZE_MAX, &l), 0);
+    CHECK_EQ(l.n, 0);
+    store_cleanup_list_free(&l);
+}
+
 /* --- job locks ------------------------------------------------------------------------------------------------ */
 
 /* A second handle on the same database, as a second s3orch instance would open (defined per implementation). */
@@ -2500,6 +2529,7 @@ static void contract_suite(void)
     RUN(test_tagging);
     RUN(test_intents);
     RUN(test_cleanup_queue);
+    RUN(test_cleanup_done_many);
     RUN(test_list);
     RUN(test_upload_create_get);
     RUN(test_upload_invalid);
