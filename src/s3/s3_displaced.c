@@ -12,6 +12,7 @@
 #include "backend/placement.h"
 #include "s3/s3_service.h"
 #include "util/log.h"
+#include "util/wall_clock.h"
 
 struct displaced_pending {
     struct displaced_pending *next;
@@ -22,13 +23,6 @@ struct displaced_pending {
 /* The calling request thread's gathered lists, and whether a flush is on its way. */
 static __thread struct displaced_pending *pending;
 static __thread bool flush_due;
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Tells the store what a batch delete did: the deleted rows go in one call, the failed ones wait for a retry. */
 static void displaced_settle(const struct s3_service *svc, const struct store_cleanup **rows, const int *errs,
@@ -42,7 +36,7 @@ static void displaced_settle(const struct s3_service *svc, const struct store_cl
             placement_freed(svc->placement, d->backend, d->size);
             done[ndone++] = d->id;
         } else {
-            store_cleanup_retry(svc->store, d->id, wall_ms() + svc->cfg->cleanup_queue.retry_backoff / 1000000);
+            store_cleanup_retry(svc->store, d->id, wall_clock_ms() + svc->cfg->cleanup_queue.retry_backoff / 1000000);
         }
     }
     int err = store_cleanup_done_many(svc->store, done, ndone);

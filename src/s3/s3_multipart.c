@@ -15,6 +15,7 @@
 #include "s3/s3_xml.h"
 #include "s3/s3_xml_parse.h"
 #include "util/log.h"
+#include "util/wall_clock.h"
 
 #define MIB (1024 * 1024)
 #define PART_MIN_SIZE (5 * (int64_t)MIB)
@@ -202,9 +203,7 @@ static void part_recorded(const struct s3_call *k, const struct store_upload *up
         s3_xml_init(&x);
         s3_xml_declaration(&x);
         s3_xml_open_ns(&x, "CopyPartResult", S3_XML_NS);
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        s3_xml_element_time(&x, "LastModified", (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+        s3_xml_element_time(&x, "LastModified", wall_clock_ms());
         s3_xml_element(&x, "ETag", p->etag);
         if (p->checksum_value) {
             char name[32];

@@ -15,11 +15,12 @@
 #include "backend/backend.h"
 #include "s3/s3_error.h"
 #include "s3/s3_location_cache.h"
-#include "store/store.h"
 #include "server/cpu.h"
 #include "server/router.h"
 #include "server/serve.h"
+#include "store/store.h"
 #include "util/log.h"
+#include "util/wall_clock.h"
 #include "worker/cleaner.h"
 #include "worker/job.h"
 #include "worker/reaper.h"
@@ -80,13 +81,6 @@ static void backend_states_refresh(void *arg)
         log_warn("backend states not refreshed: %s", strerror(-err));
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The background jobs that run on one instance at a time, each a coroutine of the worker ring. */
 struct worker_job {
     struct ring_thread *t;
@@ -111,7 +105,7 @@ static void worker_jobs_start(struct ring_thread *t, struct worker_jobs *w)
 {
     const struct config_cleanup_queue *q = &t->svc->cfg->cleanup_queue;
     w->cleaner = (struct cleaner){t->svc, (int)q->concurrency, (int)q->max_attempts, q->retry_backoff / 1000000};
-    w->reaper = (struct reaper){t->svc, q->pending_timeout / 1000000, wall_ms()};
+    w->reaper = (struct reaper){t->svc, q->pending_timeout / 1000000, wall_clock_ms()};
     w->wg = (struct coro_wg)CORO_WG_INIT;
     w->slot[STORE_JOB_CLEANER].job = (struct job){STORE_JOB_CLEANER, q->interval, cleaner_pass, &w->cleaner,
                                                   &t->job_stats[STORE_JOB_CLEANER]};
@@ -367,7 +361,7 @@ static int usage_open(const struct config *cfg, struct s3_service *svc)
     }
     int err = usage_create(&svc->usage, names, limits, cfg->nbackends);
     if (err == 0)
-        usage_flush(svc->usage, svc->store, wall_ms(), &err);
+        usage_flush(svc->usage, svc->store, wall_clock_ms(), &err);
     if (err < 0)
         log_error("cannot read the backends' usage counters: %s", strerror(-err));
     return err;
@@ -452,7 +446,7 @@ static void storage_close(struct s3_service *svc)
     placement_free(svc->placement);
     if (svc->usage && svc->store) {
         int err;
-        usage_flush(svc->usage, svc->store, wall_ms(), &err); /* what was counted since the last flush */
+        usage_flush(svc->usage, svc->store, wall_clock_ms(), &err); /* what was counted since the last flush */
     }
     for (size_t i = 0; i < svc->nbackends; i++)
         backend_free(svc->backends[i]);

@@ -7,6 +7,7 @@
 #include "store/store_arena.h"
 #include "store/store_impl.h"
 #include "util/log.h"
+#include "util/wall_clock.h"
 
 /* --- plumbing ------------------------------------------------------------------------------------------------ */
 
@@ -161,12 +162,7 @@ void store_stats_note_batch(struct store *s, size_t n, bool committed)
         ;
 }
 
-int64_t store_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+int64_t store_now_ms(void) { return wall_clock_ms(); }
 
 /* --- availability ---------------------------------------------------------------------------------------------- */
 

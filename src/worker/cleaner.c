@@ -7,19 +7,13 @@
 #include "backend/backend.h"
 #include "backend/placement.h"
 #include "util/log.h"
+#include "util/wall_clock.h"
 
 enum {
     CLEANER_BATCH = 100,       /* rows read at a time */
     CLEANER_PASS_BATCHES = 50, /* then the pass ends, so that shutdown and the lock are looked at again */
 };
 #define CLEANER_BACKOFF_MAX_MS (24LL * 3600 * 1000)
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int64_t cleaner_backoff_ms(int failures, int64_t first_ms)
 {
@@ -44,7 +38,7 @@ static void cleaner_put_off(const struct cleaner *c, const struct store_cleanup 
 {
     int failures = row->attempts + 1;
     bool park = failures >= c->max_attempts;
-    int64_t next = park ? CLEANER_PARKED : wall_ms() + cleaner_backoff_ms(failures, c->backoff_ms);
+    int64_t next = park ? CLEANER_PARKED : wall_clock_ms() + cleaner_backoff_ms(failures, c->backoff_ms);
     int serr = store_cleanup_retry(c->svc->store, row->id, next);
     if (serr < 0 && serr != -ENOENT)
         log_warn("cleanup: %s %s: cannot record the failed delete: %s", row->backend, row->backend_key,
@@ -90,7 +84,7 @@ static void cleaner_deleter(void *arg)
 static int cleaner_batch_run(const struct cleaner *c, struct job_stats *stats, const bool *stop)
 {
     struct store_cleanup_list rows;
-    int err = store_cleanup_due(c->svc->store, wall_ms(), CLEANER_BATCH, &rows);
+    int err = store_cleanup_due(c->svc->store, wall_clock_ms(), CLEANER_BATCH, &rows);
     if (err < 0)
         return err;
     struct cleaner_batch b = {.c = c, .rows = &rows, .stats = stats, .stop = stop, .wg = CORO_WG_INIT};

@@ -6,15 +6,9 @@
 
 #include "backend/placement.h"
 #include "util/log.h"
+#include "util/wall_clock.h"
 
 enum { REAPER_BATCH = 100, REAPER_PASS_BATCHES = 50 };
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Whether the object (bucket, key) lists the intent's copy: 1 yes, 0 no (or no object), or -errno. */
 static int reaper_copy_is_live(struct store *s, const struct store_intent *in)
@@ -58,7 +52,7 @@ void reaper_pass(void *arg, struct job_stats *stats, const bool *stop)
     const struct reaper *r = arg;
     for (int b = 0; b < REAPER_PASS_BATCHES && !*stop; b++) {
         struct store_intent_list l;
-        int err = store_intents_older_than(r->svc->store, wall_ms() - r->pending_timeout_ms, REAPER_BATCH, &l);
+        int err = store_intents_older_than(r->svc->store, wall_clock_ms() - r->pending_timeout_ms, REAPER_BATCH, &l);
         if (err < 0) {
             log_warn("reaper: cannot read the intents: %s", strerror(-err));
             return;

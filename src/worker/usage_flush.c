@@ -5,18 +5,12 @@
 #include <time.h>
 
 #include "util/log.h"
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "util/wall_clock.h"
 
 static double flush_once(struct usage *u, struct store *s)
 {
     int err;
-    double worst = usage_flush(u, s, wall_ms(), &err);
+    double worst = usage_flush(u, s, wall_clock_ms(), &err);
     if (err < 0)
         log_error("usage counters not saved (kept for the next flush): %s", strerror(-err));
     return worst;
