@@ -21,6 +21,8 @@ import time
 import zlib
 from collections import namedtuple
 
+import pytest
+
 SDK_HEADERS = ("x-amz-trailer", "x-amz-sdk-checksum-algorithm", "x-amz-decoded-content-length")
 
 Recorded = namedtuple("Recorded", "method path headers body_len")
@@ -178,3 +180,20 @@ class PickyBackend:
     def puts(self):
         """The recorded PUT requests."""
         return [r for r in self.requests if r.method == "PUT"]
+
+
+@pytest.fixture
+def picky(moto_server):
+    """Factory: picky(**PickyBackend options) → a started PickyBackend in front of a fresh moto; stopped at teardown.
+    Import it beside backends.moto_server, which it uses."""
+    started = []
+
+    def start(**opts):
+        [m] = moto_server(1)
+        p = PickyBackend(m, **opts).start()
+        started.append(p)
+        return p
+
+    yield start
+    for p in started:
+        p.stop()

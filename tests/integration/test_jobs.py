@@ -13,7 +13,7 @@ from botocore.exceptions import BotoCoreError
 
 from backends import find_backend_objects, moto_server, s3_backend_entry  # noqa: F401  (fixture)
 from conftest import scaled
-from picky_backend import PickyBackend
+from picky_backend import picky  # noqa: F401  (fixture)
 from s3env import BUCKET, error_of, files_under, make_client, write_config
 
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -49,21 +49,6 @@ def wait_for(what, check, timeout=10.0):
     while not check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.05)
-
-
-@pytest.fixture
-def picky(moto_server):
-    started = []
-
-    def start(**opts):
-        [m] = moto_server(1)
-        p = PickyBackend(m, **opts).start()
-        started.append(p)
-        return p
-
-    yield start
-    for p in started:
-        p.stop()
 
 
 def copies_of(p, key):

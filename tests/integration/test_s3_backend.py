@@ -35,7 +35,7 @@ from backends import (  # noqa: E402,F401  (fixtures)
     backend_client, find_backend_objects, moto_server, s3_driver, start_s3orch, tls_moto, write_s3_config,
 )
 from conftest import scaled  # noqa: E402
-from picky_backend import PickyBackend, _sdk_header, crc32_b64  # noqa: E402
+from picky_backend import _sdk_header, crc32_b64, picky  # noqa: E402,F401  (fixture)
 from s3env import (  # noqa: E402
     BUCKET, MIB, RW, UNDER_WRAPPER, Env, error_of, heavy, md5_etag, multipart_etag, quote_key, raw, sha,
     signed_head, unique, xml_code,
@@ -588,22 +588,6 @@ def put_unsigned_trailer(e, key, body, decoded_len):
         "Content-Encoding": "aws-chunked", "X-Amz-Content-SHA256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
         "X-Amz-Trailer": "x-amz-checksum-crc32", "X-Amz-Decoded-Content-Length": str(decoded_len),
         "x-amz-sdk-checksum-algorithm": "CRC32"})
-
-
-@pytest.fixture
-def picky(moto_server):
-    """Factory: picky(**PickyBackend options) → a started PickyBackend in front of a fresh moto; stopped at teardown."""
-    started = []
-
-    def start(**opts):
-        [m] = moto_server(1)
-        p = PickyBackend(m, **opts).start()
-        started.append(p)
-        return p
-
-    yield start
-    for p in started:
-        p.stop()
 
 
 def test_unsigned_aws_chunked_body_goes_on_framed_for_the_backend_to_check(orch, picky):
