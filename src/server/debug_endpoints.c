@@ -122,8 +122,9 @@ out:
 }
 
 /* {"body_bytes": {"put_splice": N, …}, "backends": {"NAME": {"used_bytes": N, "api_calls": N, …}, …},
- * "jobs": {"cleaner": {"holder": B, "passes": N, …}, …}}: which path object bodies took (util/body_stats.h), what
- * the router counts on each backend (held plus reserved), its use this month, and what the background jobs did. */
+ * "store": {"requests": N, "transactions": N, "max_batch": N}, "jobs": {"cleaner": {"holder": B, "passes": N, …},
+ * …}}: which path object bodies took (util/body_stats.h), what the router counts on each backend (held plus
+ * reserved), its use this month, how the store batched its calls, and what the background jobs did. */
 static void debug_stats(struct http_conn *c, const struct s3_service *svc, const struct job_stats *jobs)
 {
     char json[8192];
@@ -140,6 +141,14 @@ static void debug_stats(struct http_conn *c, const struct s3_service *svc, const
                               i ? ", " : "", svc->backends[i]->name,
                               (long long)placement_used(svc->placement, svc->backends[i]->name),
                               (long long)u.api_calls, (long long)u.egress_bytes, (long long)u.ingress_bytes);
+    }
+    if (n < sizeof(json) && svc && svc->store) {
+        struct store_stats st;
+        store_stats_get(svc->store, &st);
+        n += (size_t)snprintf(json + n, sizeof(json) - n,
+                              "}, \"store\": {\"requests\": %llu, \"transactions\": %llu, \"max_batch\": %llu",
+                              (unsigned long long)st.requests, (unsigned long long)st.transactions,
+                              (unsigned long long)st.max_batch);
     }
     if (n < sizeof(json))
         n += (size_t)snprintf(json + n, sizeof(json) - n, "}, \"jobs\": {");

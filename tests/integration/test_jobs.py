@@ -77,6 +77,8 @@ def test_cleaner_retries_a_failed_delete_until_it_succeeds(server, tmp_path, pic
     assert make_client(srv.url).get_object(Bucket=BUCKET, Key="k")["Body"].read() == b"b" * 2000
     cleaner = job(srv, "cleaner")
     assert cleaner["holder"] and cleaner["done"] >= 1 and cleaner["parked"] == 0, cleaner
+    store = stats(srv)["store"]
+    assert store["requests"] >= store["transactions"] > 0 and store["max_batch"] >= 1, store
 
 
 def test_cleaner_parks_a_copy_after_max_attempts(server, tmp_path, picky):
