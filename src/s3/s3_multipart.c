@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "s3/s3_copy.h"
 #include "s3/s3_multipart.h"

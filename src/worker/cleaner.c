@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
 #include "backend/backend.h"
 #include "backend/placement.h"
@@ -63,7 +62,7 @@ static void cleaner_delete(const struct cleaner *c, const struct store_cleanup *
         return;
     }
     err = store_cleanup_done(c->svc->store, row->id);
-    if (err == 0 && row->size > 0)
+    if (err == 0)
         placement_freed(c->svc->placement, row->backend, row->size);
     if (err == 0 || err == -ENOENT) /* -ENOENT: another deleter finished first */
         atomic_fetch_add(&stats->done, 1);

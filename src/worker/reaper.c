@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
 #include "backend/placement.h"
 #include "util/log.h"
@@ -43,7 +42,7 @@ static void reaper_resolve(const struct reaper *r, const struct store_intent *in
     log_info("reaper: intent %lld (%s/%s on %s): %s", (long long)in->id, in->bucket, in->key, in->backend,
              live ? "committed, dropped" : "abandoned, its copy queued for deletion");
     /* At start the router counted this intent's bytes beside the object's copy; the copy's bytes stay. */
-    if (live && in->size > 0 && in->created_ms < r->started_ms)
+    if (live && in->created_ms < r->started_ms)
         placement_freed(r->svc->placement, in->backend, in->size);
 }
 
