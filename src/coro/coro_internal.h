@@ -64,6 +64,7 @@ struct coro_sched {
     void *main_sp;
     struct coro *current;
     struct coro *ready_head, *ready_tail;
+    struct coro_round_end *round_end; /* coro_at_round_end's queue, run last first */
     size_t live;
     size_t msgs_in_flight; /* posted with MSG_RING, send CQE not yet seen */
     size_t stack_size;

@@ -271,6 +271,26 @@ static void sched_wait(struct coro_sched *s)
     }
 }
 
+void coro_at_round_end(struct coro_round_end *node)
+{
+    struct coro_sched *s = tls_sched;
+    if (!s || !s->current) { /* no round to wait for: a plain thread, or the loop itself */
+        node->fn(node->arg);
+        return;
+    }
+    node->next = s->round_end;
+    s->round_end = node;
+}
+
+static void sched_round_end(struct coro_sched *s)
+{
+    while (s->round_end) {
+        struct coro_round_end *node = s->round_end;
+        s->round_end = node->next;
+        node->fn(node->arg);
+    }
+}
+
 void coro_sched_run(struct coro_sched *s)
 {
     /* Messages this thread posted must leave before it stops, so the loop also waits for their send CQEs. */
@@ -282,6 +302,7 @@ void coro_sched_run(struct coro_sched *s)
             coro_resume(s, co);
             co = next;
         }
+        sched_round_end(s);
         if (!s->live && !s->msgs_in_flight)
             break;
         if (!s->ready_head)

@@ -460,6 +460,12 @@ static void *sqlite_thread(void *arg)
     return NULL;
 }
 
+static void sqlite_wake(void *arg)
+{
+    struct store_sqlite *ss = arg;
+    pthread_cond_signal(&ss->cond);
+}
+
 static void sqlite_execute(struct store *s, struct store_req *req)
 {
     struct store_sqlite *ss = (struct store_sqlite *)s;
@@ -471,9 +477,14 @@ static void sqlite_execute(struct store *s, struct store_req *req)
     else
         ss->head = req;
     ss->tail = req;
-    if (wake)
-        pthread_cond_signal(&ss->cond);
     pthread_mutex_unlock(&ss->lock);
+    /* Signalled after the unlock, and from a coroutine only once its round is over: a store thread woken at once
+     * on the caller's core preempts it, then blocks on the lock the caller holds, and the other coroutines of the
+     * round queue their requests one wake-up each instead of into one batch. */
+    if (wake) {
+        req->wake = (struct coro_round_end){.fn = sqlite_wake, .arg = ss};
+        coro_at_round_end(&req->wake);
+    }
     store_req_wait(s, req);
 }
 

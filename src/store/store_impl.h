@@ -173,6 +173,7 @@ struct store_req {
     bool done;
     struct store_req *next;      /* free for the implementation (its queue) */
     struct store_req *done_next; /* chains the requests of one completion message */
+    struct coro_round_end wake;  /* free for the implementation (a deferred wake of its thread) */
 };
 
 /* Whether a request only reads (it needs no savepoint and no write lock). */

@@ -58,6 +58,39 @@ static void test_hundred_thousand(void)
     CHECK_EQ(finished, 100000);
 }
 
+/* --- work at the end of a round ------------------------------------------------------------------------- */
+/* Three coroutines each log their step, register a round-end node and yield: the nodes run once all three have
+ * run, before any is resumed, last registered first; and a node registered outside a coroutine runs at once. */
+static char round_log[32];
+static size_t round_len;
+
+static void round_note(void *arg) { round_log[round_len++] = (char)(uintptr_t)arg; }
+
+static void round_coro(void *arg)
+{
+    char id = (char)(uintptr_t)arg;
+    struct coro_round_end node = {.fn = round_note, .arg = (void *)(uintptr_t)(id - 'a' + 'A')};
+    round_note(arg);
+    coro_at_round_end(&node);
+    coro_yield();
+    round_note(arg);
+}
+
+static void test_round_end(void)
+{
+    round_len = 0;
+    for (char id = 'a'; id <= 'c'; id++)
+        CHECK(coro_spawn(sched, round_coro, (void *)(uintptr_t)id) != NULL);
+    coro_sched_run(sched);
+    round_log[round_len] = 0;
+    CHECK_STR(round_log, "abcCBAabc");
+
+    round_len = 0;
+    struct coro_round_end node = {.fn = round_note, .arg = (void *)(uintptr_t)'x'};
+    coro_at_round_end(&node); /* no coroutine runs: there is no round to wait for */
+    CHECK_EQ(round_len, 1);
+}
+
 /* --- deep stack ------------------------------------------------------------------------------------------ */
 static unsigned long deep(int depth)
 {
@@ -518,6 +551,7 @@ int main(void)
     }
     printf("scheduler: %s\n", coro_sched_describe(sched));
     RUN(test_hundred_thousand);
+    RUN(test_round_end);
     RUN(test_deep_stack);
     RUN(test_sleep_order);
     RUN(test_deadlines);
