@@ -140,6 +140,12 @@ static const char *const migrations[] = {
     "  state INTEGER NOT NULL,"
     "  changed_ms INTEGER NOT NULL"
     ") WITHOUT ROWID;",
+
+    /* 6: every PUT inserts and deletes an intent, and paid for two indexes that only rare calls read: the reaper's
+     * search for old intents and the bucket-empty check. The table holds the PUTs in flight and the few a crash
+     * left behind, so those calls scan it instead. Pinned 4 KiB PUTs at c=32, three paired runs: 4-14% more a
+     * second, 3-12% less CPU each. */
+    "DROP INDEX IF EXISTS intents_created; DROP INDEX IF EXISTS intents_bucket_key;",
 };
 
 enum { SCHEMA_VERSION = sizeof(migrations) / sizeof(migrations[0]) };

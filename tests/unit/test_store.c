@@ -2656,6 +2656,28 @@ static void test_migrate_empty_file(void)
     sqlite3_close(db);
 }
 
+/* The indexes on intents, which every PUT pays for twice (insert and delete): only the one cleanup safety needs. */
+static void test_intent_indexes(void)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "%s/intent-indexes.db", dir);
+    struct store *s = NULL;
+    CHECK_EQ(open_sqlite(path, &s), 0);
+    store_close(s);
+    sqlite3 *db;
+    CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *q;
+    CHECK_EQ(sqlite3_prepare_v2(db, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
+                                    "WHERE type = 'index' AND tbl_name = 'intents' AND sql IS NOT NULL ORDER BY name)",
+                                -1, &q, NULL),
+             SQLITE_OK);
+    CHECK_EQ(sqlite3_step(q), SQLITE_ROW);
+    const char *names = (const char *)sqlite3_column_text(q, 0);
+    CHECK_STR(names ? names : "", "intents_backend_key");
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
 static int file_schema_version(const char *path)
 {
     sqlite3 *db;
@@ -2966,6 +2988,7 @@ int main(void)
     /* SQLite's own */
     RUN(test_reopen);
     RUN(test_migrate_empty_file);
+    RUN(test_intent_indexes);
     RUN(test_migrate_from_v1);
     RUN(test_migrate_from_v2);
     RUN(test_future_schema);
