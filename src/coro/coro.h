@@ -130,7 +130,8 @@ int coro_msg_post(struct coro_sched *target, void (*fn)(void *), void *arg);
 /* Work deferred to the end of the scheduler's round: fn(arg) runs once, after the coroutines ready in this round
  * have run and before the ring is submitted or slept on. Waking another thread from here instead of at once lets
  * one wake-up cover a whole round, and keeps a thread on the same core from being preempted by the thread it woke
- * while it still has coroutines to run. The caller owns the node and keeps it alive until fn has run. Outside a coroutine fn runs at once. */
+ * while it still has coroutines to run. The caller owns the node and keeps it alive until fn has run. Outside a
+ * coroutine fn runs at once. */
 struct coro_round_end {
     void (*fn)(void *arg);
     void *arg;
