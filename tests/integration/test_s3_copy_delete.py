@@ -153,6 +153,25 @@ def test_delete_objects_missing_keys_are_deleted(env):
     assert not exists(s3, "idem/real")
 
 
+def test_delete_objects_mixed_outcomes_keep_request_order(env):
+    # More keys than s3orch deletes at once, with errors among them: each key gets its own outcome, in request order.
+    env.require("DeleteObjects")
+    s3 = env.client()
+    keys = [f"mixed/{i:02d}" for i in range(40)]
+    put_many(s3, keys)
+    objects = [{"Key": k, "VersionId": "3HL4kqtJlcpXroDTDmJ"} if i % 5 == 0 else {"Key": k} for i, k in enumerate(keys)]
+    r = s3.delete_objects(Bucket=BUCKET, Delete={"Objects": objects})
+    failed = [k for i, k in enumerate(keys) if i % 5 == 0]
+    deleted = [k for i, k in enumerate(keys) if i % 5]
+    assert sorted(e["Key"] for e in r.get("Errors", [])) == failed
+    assert all(e["Code"] == "NoSuchVersion" for e in r["Errors"]), r["Errors"]
+    if env.is_moto:
+        return
+    assert [d["Key"] for d in r["Deleted"]] == deleted, "answered in request order"
+    assert [e["Key"] for e in r["Errors"]] == failed
+    assert present(s3, "mixed/") == failed, "only the keys that failed are left"
+
+
 def test_delete_objects_version_id_null(env):
     env.require("DeleteObjects")
     s3 = env.client()
