@@ -27,6 +27,9 @@ static void usage(FILE *out)
             "  --prefix P              key prefix (default s3load/)\n"
             "  --prepare               upload the N keys first (not timed); GET needs existing objects\n"
             "  --concurrency C         connections, one request in flight each (default 32)\n"
+            "  --rate R                open loop: start R requests a second in all, on a fixed schedule, each on a\n"
+            "                          free connection; latency counts from the scheduled start (default: closed\n"
+            "                          loop, each connection sends its next request when the last one ends)\n"
             "  --threads N             threads, each with its own ring (default: usable CPUs)\n"
             "  --duration DUR          timed phase length (default 10s)\n"
             "  --timeout DUR           bound on every request (default 10s)\n"
@@ -40,7 +43,7 @@ static void usage(FILE *out)
 
 enum {
     O_ENDPOINT = 1, O_BUCKET, O_AK, O_SK, O_REGION, O_OP, O_RATIO, O_SIZE, O_KEYS, O_PREFIX, O_PREPARE, O_CONC,
-    O_THREADS, O_DURATION, O_TIMEOUT, O_PAYLOAD, O_KEEPALIVE, O_NO_KEEPALIVE, O_SINK, O_JSON, O_HELP
+    O_THREADS, O_DURATION, O_TIMEOUT, O_PAYLOAD, O_KEEPALIVE, O_NO_KEEPALIVE, O_SINK, O_JSON, O_HELP, O_RATE
 };
 
 static int bad(const char *opt, const char *arg, const char *want)
@@ -170,6 +173,7 @@ static int parse_one(struct opts *o, int c, const char *arg)
     case O_KEYS: return parse_long("keys", arg, 1, &o->keys);
     case O_CONC: return parse_long("concurrency", arg, 1, &o->concurrency);
     case O_THREADS: return parse_long("threads", arg, 1, &o->threads);
+    case O_RATE: return parse_long("rate", arg, 1, &o->rate);
     }
     return EXIT_USAGE;
 }
@@ -187,7 +191,8 @@ int opts_parse(struct opts *o, int argc, char **argv)
         {"timeout", required_argument, 0, O_TIMEOUT},   {"payload", required_argument, 0, O_PAYLOAD},
         {"keep-alive", optional_argument, 0, O_KEEPALIVE}, {"no-keep-alive", no_argument, 0, O_NO_KEEPALIVE},
         {"get-sink", required_argument, 0, O_SINK},     {"json", no_argument, 0, O_JSON},
-        {"help", no_argument, 0, O_HELP},               {0, 0, 0, 0},
+        {"rate", required_argument, 0, O_RATE},         {"help", no_argument, 0, O_HELP},
+        {0, 0, 0, 0},
     };
     *o = (struct opts){
         .endpoint = "http://127.0.0.1:9000",

@@ -61,8 +61,11 @@ void report_text(const struct opts *o, const struct result *r)
     printf("s3load %s", work_names[o->work]);
     if (o->work == WORK_MIXED)
         printf(" (%.0f%% GET)", o->get_ratio * 100);
-    printf(", %lld-byte objects, %ld keys, %u threads, %ld connections%s, %s; %s %.3f s\n", (long long)o->size,
-           o->keys, r->threads, r->concurrency, o->keep_alive ? "" : " (no keep-alive)",
+    printf(", %lld-byte objects, %ld keys, %u threads, %ld connections%s", (long long)o->size, o->keys, r->threads,
+           r->concurrency, o->keep_alive ? "" : " (no keep-alive)");
+    if (o->rate)
+        printf(", open loop at %ld/s", o->rate);
+    printf(", %s; %s %.3f s\n",
            o->signed_payload ? "signed payload" : "UNSIGNED-PAYLOAD", r->phase, r->seconds);
     printf("%-5s %10s %11s %10s %9s %9s %9s %9s\n", "", "ops", "ops/s", "MB/s", "p50 ms", "p99 ms", "p999 ms",
            "max ms");
@@ -121,9 +124,9 @@ static void json_result(const struct result *r)
 void report_json(const struct opts *o, const struct result *prep, const struct result *r)
 {
     printf("{\"op\": \"%s\", \"get_ratio\": %.3f, \"size\": %lld, \"keys\": %ld, \"threads\": %u, "
-           "\"concurrency\": %ld, \"keep_alive\": %s, \"payload\": \"%s\", \"get_sink\": \"%s\", ",
+           "\"concurrency\": %ld, \"rate\": %ld, \"keep_alive\": %s, \"payload\": \"%s\", \"get_sink\": \"%s\", ",
            work_names[o->work], o->work == WORK_MIXED ? o->get_ratio : o->work == WORK_GET ? 1.0 : 0.0,
-           (long long)o->size, o->keys, r->threads, r->concurrency, o->keep_alive ? "true" : "false",
+           (long long)o->size, o->keys, r->threads, r->concurrency, o->rate, o->keep_alive ? "true" : "false",
            o->signed_payload ? "signed" : "unsigned", sink_names[o->sink]);
     if (prep) {
         printf("\"prepare\": {");

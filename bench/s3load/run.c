@@ -56,6 +56,8 @@ struct thread {
     struct stats *prep, *run;
     long next_key;     /* prepare: the next key this thread uploads */
     int64_t end;       /* timed phase: completions after this are not counted; 0 in prepare */
+    int64_t interval;  /* open loop: between this thread's scheduled starts; 0 for a closed loop */
+    int64_t next_start; /* open loop: the next request's scheduled start */
     bool stop;
     struct coro_wg live; /* workers not yet finished */
     struct worker *workers;
@@ -90,13 +92,14 @@ static enum fail fail_of(int err)
 }
 
 /* Sends one request on w's connection (opening it if needed), reads the whole response, and counts the outcome
- * in the thread's current stats unless the phase ended first. */
-static void request(struct worker *w, enum op op, long key)
+ * in the thread's current stats unless the phase ended first. Its latency counts from start (its scheduled start
+ * in an open loop, which it may be late for when every connection was busy), or from now when start is 0. */
+static void request(struct worker *w, enum op op, long key, int64_t start)
 {
     struct thread *t = w->t;
     const struct shared *sh = t->sh;
     const struct opts *o = sh->o;
-    int64_t t0 = coro_now(), deadline = t0 + o->timeout_ns;
+    int64_t t0 = start ? start : coro_now(), deadline = coro_now() + o->timeout_ns;
     struct hc_resp r = {0};
     enum fail fail = FAIL_IO;
     int64_t got = 0;
@@ -176,7 +179,7 @@ static void prepare_main(void *arg)
     while (!t->stop && t->next_key < t->sh->o->keys) {
         long key = t->next_key;
         t->next_key += t->sh->nthreads;
-        request(w, OP_PUT, key);
+        request(w, OP_PUT, key, 0);
     }
     worker_done(w);
 }
@@ -189,11 +192,19 @@ static void load_main(void *arg)
     /* 53 random bits as a double in [0, 1), for the GET/PUT draw of a mixed load. */
     const double unit = 1.0 / (double)(1ULL << 53);
     while (!t->stop) {
+        /* Open loop: the free worker takes the next slot of the schedule and waits for it. */
+        int64_t start = 0;
+        if (t->interval) {
+            start = t->next_start;
+            t->next_start += t->interval;
+            if (start >= t->end || (start > coro_now() && coro_sleep_until(start) < 0) || t->stop)
+                break;
+        }
         enum op op = o->work == WORK_GET   ? OP_GET
                      : o->work == WORK_PUT ? OP_PUT
                      : (double)(rnd(&w->rng) >> 11) * unit < o->get_ratio ? OP_GET
                                                                             : OP_PUT;
-        request(w, op, (long)(rnd(&w->rng) % (uint64_t)o->keys));
+        request(w, op, (long)(rnd(&w->rng) % (uint64_t)o->keys), start);
     }
     worker_done(w);
 }
@@ -290,8 +301,13 @@ static void *thread_main(void *arg)
     if (err < 0 || stats_errors(t->prep))
         atomic_store(&sh->abort, true);
     pthread_barrier_wait(&sh->phase); /* A */
-    if (!atomic_load(&sh->abort))
-        phase_run(t, load_main, t->run, coro_now() + sh->o->duration_ns);
+    if (!atomic_load(&sh->abort)) {
+        /* The threads' schedules interleave: thread i starts i/nthreads of an interval after thread 0. */
+        int64_t now = coro_now();
+        t->interval = sh->o->rate ? (int64_t)(1e9 * sh->nthreads / (double)sh->o->rate) : 0;
+        t->next_start = now + t->interval * t->index / sh->nthreads;
+        phase_run(t, load_main, t->run, now + sh->o->duration_ns);
+    }
     pthread_barrier_wait(&sh->phase); /* B */
 
     if (t->sched)

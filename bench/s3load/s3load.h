@@ -19,6 +19,7 @@ struct opts {
     double get_ratio;
     int64_t size, duration_ns, timeout_ns;
     long concurrency, keys, threads;
+    long rate; /* requests a second, open loop; 0: closed loop */
     bool prepare, signed_payload, keep_alive, json;
     enum hc_sink sink;
     /* Derived from endpoint. */

@@ -82,3 +82,15 @@ def test_wrong_credentials(env):
     assert rep["errors"] == 5 and rep["errors_by_status"] == {"403": 5}, rep
     rc, rep, _ = s3load(env, "--op", "get", "--keys", "5", "--duration", "200ms", cred=(RW[0], "not-the-secret"))
     assert rc == 1 and rep["ops"] == 0 and rep["errors"] > 0 and set(rep["errors_by_status"]) == {"403"}, rep
+
+
+def test_open_loop_keeps_to_its_rate(env):
+    """--rate starts requests on a schedule: never more than the schedule holds, whatever the server's speed."""
+    rc, rep, err = s3load(env, "--prepare", "--op", "get", "--size", "1000", "--keys", "5", "--prefix", "rate/",
+                          "--rate", "100")
+    seconds = float(DURATION.rstrip("s"))
+    assert rc == 0 and rep["errors"] == 0 and rep["rate"] == 100, (rep, err)
+    assert 0 < rep["ops"] <= 100 * seconds, rep
+    assert rep["ops"] >= 100 * seconds / 4, f"far behind its schedule: {rep}"
+    lat = rep["latency_ms"]
+    assert 0 < lat["p50"] <= lat["p99"] <= lat["max"], lat
