@@ -1,10 +1,9 @@
 /* Deleting displaced copies in batches. An overwrite displaces one copy; deleting it on its own costs the backend
  * a request per PUT, as much as the PUT itself for small objects, and counts against the backend's monthly API
  * calls. So each request thread deletes what its requests displaced in batches, per backend up to
- * BACKEND_DEL_MANY_MAX copies per request, gathered for DISPLACED_LINGER_MS after the first one and then while the
- * previous batch is in flight. Without the linger a thread with one overwrite at a time in flight (a moderate
- * load) sent a batch of one per PUT, doubling the backend's requests. The copies are in the store's cleanup queue
- * all along (due STORE_CLEANUP_GRACE_MS later): a crash or a shutdown meanwhile leaves them to the cleaner. */
+ * BACKEND_DEL_MANY_MAX copies per request, gathered while the previous batch was in flight. The copies are in the
+ * store's cleanup queue all along (due STORE_CLEANUP_GRACE_MS later): a crash or a shutdown meanwhile leaves them
+ * to the cleaner. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,16 +90,12 @@ static void displaced_delete(struct displaced_pending *all)
     }
 }
 
-/* Long enough to gather the overwrites of a moderate load, short enough that the batch does not hold the backend
- * up for long: measured at 1,900 PUTs/s, 5 ms beat both 0 and 20 (p50 and p99). */
-enum { DISPLACED_LINGER_MS = 5 };
-
-/* Group commit: what the requests queue while the first batch lingers or a batch is in flight goes in the next
- * batch, so a busy thread sends one batch per backend request time and an idle one one per linger. */
+/* Group commit: what the requests queue while a batch is in flight goes in the next batch, so a busy thread sends
+ * one batch per backend request time and an idle one deletes at once. */
 static void displaced_flush(void *arg)
 {
     (void)arg;
-    coro_sleep(CORO_MS(DISPLACED_LINGER_MS)); /* cut short by a shutdown's cancel: then the batches fail fast */
+    coro_yield(); /* the requests answered in this turn of the ring add theirs first */
     while (pending) {
         struct displaced_pending *all = pending;
         pending = NULL;
