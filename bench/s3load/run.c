@@ -99,7 +99,7 @@ static void request(struct worker *w, enum op op, long key, int64_t start)
     struct thread *t = w->t;
     const struct shared *sh = t->sh;
     const struct opts *o = sh->o;
-    int64_t t0 = start ? start : coro_now(), deadline = coro_now() + o->timeout_ns;
+    int64_t now = coro_now(), t0 = start ? start : now, deadline = now + o->timeout_ns;
     struct hc_resp r = {0};
     enum fail fail = FAIL_IO;
     int64_t got = 0;
